@@ -1,0 +1,136 @@
+"""The rules contract every game implements, and shared helpers.
+
+A game's rules live in a plain :class:`State`: no I/O, no LLM.  Actions are
+strings everywhere.  Sequential, simultaneous and chance nodes share one shape:
+``to_move()`` lists the players who still owe an action at this node (one for a
+sequential game, several at a simultaneous node, ``[CHANCE]`` at a chance node,
+``[]`` once terminal).  At a simultaneous node each ``apply`` is held back until
+every listed player has chosen, so nobody sees another's pending choice.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+CHANCE = -1
+
+
+class IllegalAction(ValueError):
+    """An action the rules reject; the message is written for the agent to act on."""
+
+
+class State(ABC):
+    """Rules state of one game.  Subclasses set the class attributes below."""
+
+    game_id: str = ""
+    #: Every action string this game can ever take, in a fixed order (the
+    #: PettingZoo ``Discrete`` space).  Free-text nodes map index 0 of
+    #: ``free_text_default`` only; strings are always accepted too.
+    action_vocab: tuple[str, ...] = ()
+    free_text_default: str = ""
+
+    def __init__(self, num_players: int, seed: int | None = None) -> None:
+        self.num_players = num_players
+        self.rng = random.Random(seed)
+
+    # --- the flow ---------------------------------------------------------
+    @abstractmethod
+    def to_move(self) -> list[int]:
+        """Players who owe an action now; ``[CHANCE]`` at chance nodes; ``[]`` if over."""
+
+    @abstractmethod
+    def legal_actions(self, player: int) -> list[str] | None:
+        """Legal action strings, or ``None`` when the action is free text."""
+
+    @abstractmethod
+    def apply(self, player: int, action: str) -> None:
+        """Apply an already-parsed legal action (raise :class:`IllegalAction` otherwise)."""
+
+    def chance_outcomes(self) -> list[tuple[str, float]]:
+        """(outcome, probability) pairs at a chance node."""
+        raise NotImplementedError(f"{self.game_id} has no chance nodes")
+
+    def apply_chance(self, outcome: str) -> None:
+        raise NotImplementedError(f"{self.game_id} has no chance nodes")
+
+    def sample_chance(self) -> None:
+        """Resolve a chance node with this state's own generator."""
+        outcomes = self.chance_outcomes()
+        pick = self.rng.choices([o for o, _ in outcomes], weights=[p for _, p in outcomes])[0]
+        self.apply_chance(pick)
+
+    def is_terminal(self) -> bool:
+        return not self.to_move()
+
+    @abstractmethod
+    def returns(self) -> list[float]:
+        """Score per player (final once terminal, running total before)."""
+
+    # --- what players see -------------------------------------------------
+    @abstractmethod
+    def rules_text(self, player: int) -> str:
+        """Rules and answer format for ``player`` (the LLM system prompt)."""
+
+    @abstractmethod
+    def observation(self, player: int) -> str:
+        """State and known history from ``player``'s point of view only."""
+
+    def parse(self, player: int, text: str) -> str:
+        """Turn an agent's answer into a legal action or raise :class:`IllegalAction`."""
+        legal = self.legal_actions(player)
+        if legal is None:
+            return text.strip()
+        return match_choice(text, legal)
+
+    def observation_data(self, player: int) -> dict[str, Any]:
+        """Structured form of :meth:`observation` for scripted agents (same knowledge)."""
+        return {}
+
+    # --- results ----------------------------------------------------------
+    def metrics(self) -> dict[str, Any]:
+        """Domain metrics of the (finished) game, e.g. cooperation rate."""
+        return {}
+
+    def clone(self) -> "State":
+        return copy.deepcopy(self)
+
+
+def match_choice(text: str, legal: list[str]) -> str:
+    """Find exactly one legal option in an answer; explain the failure otherwise.
+
+    Accepts an exact (case-insensitive) answer, or an answer whose last
+    standalone token is a legal option ("I choose: C" -> "C").
+    """
+    answer = text.strip().strip("`'\".*[]() ").strip()
+    by_lower = {option.lower(): option for option in legal}
+    if answer.lower() in by_lower:
+        return by_lower[answer.lower()]
+    tokens = [t for t in re.split(r"[^\w\-+$.]+", answer) if t]
+    for token in reversed(tokens):
+        if token.lower() in by_lower:
+            return by_lower[token.lower()]
+    shown = ", ".join(legal) if len(legal) <= 40 else ", ".join(legal[:40]) + ", ..."
+    snippet = answer[:60] + ("..." if len(answer) > 60 else "")
+    raise IllegalAction(f"'{snippet}' is not a legal action; answer with exactly one of: {shown}")
+
+
+def rank_scores(scores: list[float]) -> list[int]:
+    """Competition ranks (1 = best) of per-player scores; equal scores share a rank."""
+    return [1 + sum(other > score for other in scores) for score in scores]
+
+
+@dataclass(frozen=True)
+class GameInfo:
+    """A registered game: ``make(seed=..., **params)`` builds a fresh :class:`State`."""
+
+    id: str
+    make: Callable[..., State]
+    params: dict[str, Any] = field(default_factory=dict)
+    summary: str = ""
+    players: str = "2"

@@ -1,0 +1,211 @@
+"""The one registry: game and agent spec strings, import strings, entry points.
+
+Specs: games ``ID[:key=value,...]``; agents ``[NAME=]KIND[:key=value,...]`` where
+KIND is a built-in id, ``local:MODEL``, a litellm model id (``provider/model``), an
+import string ``pkg.mod:Class`` or an entry point of group ``arena.agents``.  Every
+failure is a :class:`SpecError` with one line naming the valid choices.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from arena.games.base import GameInfo, State
+
+GAME_MODULES = ("arena.games.matrix_catalog", "arena.games.public_goods")
+
+
+class SpecError(ValueError):
+    """A bad game/agent spec, import string or parameter (one line, names valid choices)."""
+
+
+@dataclass(frozen=True)
+class GameSpec:
+    info: GameInfo
+    params: dict[str, Any]
+    spec: str
+
+    def make(self, seed: int | None = None) -> State:
+        return self.info.make(seed=seed, **self.params)
+
+
+@dataclass
+class AgentSpec:
+    name: str
+    kind: str
+    params: dict[str, Any] = field(default_factory=dict)
+    spec: str = ""
+    build: Callable[[], Any] | None = None
+
+    def make(self) -> Any:
+        assert self.build is not None
+        return self.build()
+
+
+# --- spec strings ----------------------------------------------------------------
+def split_params(text: str, where: str) -> tuple[list[str], dict[str, str]]:
+    """``a,b=1,c=x`` -> (["a"], {"b": "1", "c": "x"})."""
+    positional: list[str] = []
+    params: dict[str, str] = {}
+    for item in filter(None, (s.strip() for s in text.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq:
+            positional.append(item)
+        elif not key.strip():
+            raise SpecError(f"{where}: empty parameter name in {item!r}")
+        else:
+            params[key.strip()] = value.strip()
+    return positional, params
+
+
+def coerce(value: str, default: Any, key: str, where: str) -> Any:
+    """Parse ``value`` as the type of ``default`` (bool, int, float, str)."""
+    try:
+        if isinstance(default, bool):
+            if value.lower() in ("1", "true", "yes", "on"):
+                return True
+            if value.lower() in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+    except ValueError:
+        raise SpecError(f"{where}: {key}={value!r} is not a valid {type(default).__name__}") from None
+    return value
+
+
+def literal(value: str) -> Any:
+    """Best-effort typing of a parameter with no declared default."""
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(value.lower(), value)
+
+
+def typed_params(raw: dict[str, str], defaults: dict[str, Any], where: str) -> dict[str, Any]:
+    unknown = sorted(set(raw) - set(defaults))
+    if unknown:
+        valid = ", ".join(sorted(defaults)) or "none"
+        raise SpecError(f"{where}: unknown parameter(s) {', '.join(unknown)}; valid: {valid}")
+    return {k: coerce(v, defaults[k], k, where) for k, v in raw.items()}
+
+
+# --- games -----------------------------------------------------------------------
+@cache
+def builtin_games() -> dict[str, GameInfo]:
+    games: dict[str, GameInfo] = {}
+    for module in GAME_MODULES:
+        games.update(importlib.import_module(module).GAMES)
+    return games
+
+
+def _entry_points(group: str) -> dict[str, importlib.metadata.EntryPoint]:
+    return {ep.name: ep for ep in importlib.metadata.entry_points(group=group)}
+
+
+def game_ids() -> list[str]:
+    return sorted(set(builtin_games()) | set(_entry_points("arena.games")))
+
+
+def game_info(game_id: str) -> GameInfo:
+    if game_id in builtin_games():
+        return builtin_games()[game_id]
+    eps = _entry_points("arena.games")
+    if game_id in eps:
+        loaded = eps[game_id].load()
+        return loaded if isinstance(loaded, GameInfo) else GameInfo(game_id, loaded)
+    raise SpecError(f"unknown game {game_id!r}; valid: {', '.join(game_ids())}")
+
+
+def parse_game(spec: str) -> GameSpec:
+    game_id, _, rest = spec.strip().partition(":")
+    info = game_info(game_id)
+    positional, raw = split_params(rest, f"game {game_id}")
+    if positional:
+        raise SpecError(f"game {game_id}: expected key=value parameters, got {', '.join(positional)}; "
+                        f"valid keys: {', '.join(sorted(info.params)) or 'none'}")
+    params = typed_params(raw, info.params, f"game {game_id}")
+    try:
+        info.make(seed=0, **params)
+    except (ValueError, TypeError) as err:
+        raise SpecError(f"game {game_id}: {err}") from None
+    return GameSpec(info, params, spec.strip())
+
+
+# --- agents ----------------------------------------------------------------------
+_NAME = re.compile(r"^([A-Za-z0-9_.\-]+)=")
+
+
+def agent_kinds() -> dict[str, str]:
+    """Kind -> one-line summary, for ``arena list agents``."""
+    from arena.agents.baselines import BASELINES
+    kinds = {k: summary for k, (_, summary) in BASELINES.items()}
+    kinds.update({name: "plug-in (entry point)" for name in _entry_points("arena.agents")})
+    return kinds
+
+
+def parse_agent(spec: str) -> AgentSpec:
+    text = spec.strip()
+    m = _NAME.match(text)
+    name = m.group(1) if m else text
+    body = text[m.end():] if m else text
+    kind, _, rest = body.partition(":")
+    from arena.agents.baselines import BASELINES
+    if kind in BASELINES:
+        positional, raw = split_params(rest, f"agent {kind}")
+        if positional:
+            raise SpecError(f"agent {kind}: expected key=value parameters; valid keys: seed")
+        params = typed_params(raw, {"seed": 0}, f"agent {kind}")
+        cls = BASELINES[kind][0]
+        return AgentSpec(name, kind, params, text, lambda: cls(**params))
+    eps = _entry_points("arena.agents")
+    if kind in eps:
+        _, raw = split_params(rest, f"agent {kind}")
+        params = {k: literal(v) for k, v in raw.items()}
+        return AgentSpec(name, kind, params, text, lambda: _instantiate(eps[kind].load(), params, kind))
+    if re.match(r"^[A-Za-z_][\w.]*$", kind) and re.match(r"^[A-Za-z_]\w*(:|$)", rest):
+        attr, _, rest2 = rest.partition(":")
+        _, raw = split_params(rest2, f"agent {kind}:{attr}")
+        params = {k: literal(v) for k, v in raw.items()}
+        target = load_import_string(f"{kind}:{attr}")
+        return AgentSpec(name, f"{kind}:{attr}", params, text, lambda: _instantiate(target, params, kind))
+    raise SpecError(f"unknown agent {kind!r}; valid: {', '.join(sorted(agent_kinds()))}, "
+                    "local:MODEL, provider/model (litellm), or pkg.module:Class")
+
+
+def load_import_string(target: str) -> Any:
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        if err.name and module_name.startswith(err.name):
+            raise SpecError(f"{target}: module {module_name!r} not found (is it installed or on PYTHONPATH?)") from None
+        raise SpecError(f"{target}: importing {module_name!r} failed: No module named {err.name!r}") from None
+    except Exception as err:
+        raise SpecError(f"{target}: importing {module_name!r} failed: {type(err).__name__}: {err}") from None
+    if not hasattr(module, attr):
+        public = [n for n in dir(module) if not n.startswith("_")]
+        raise SpecError(f"{target}: module {module_name!r} has no attribute {attr!r}; "
+                        f"it has: {', '.join(public[:20])}")
+    return getattr(module, attr)
+
+
+def _instantiate(target: Any, params: dict[str, Any], where: str) -> Any:
+    try:
+        agent = target(**params) if callable(target) and isinstance(target, type) else (
+            target(**params) if callable(target) and not hasattr(target, "act") else target)
+    except TypeError as err:
+        raise SpecError(f"agent {where}: {err}") from None
+    if not (hasattr(agent, "act") or hasattr(agent, "aact")):
+        raise SpecError(f"agent {where}: {type(agent).__name__} has no act(turn) or aact(turn) method")
+    return agent

@@ -1,0 +1,82 @@
+"""Ratings and leaderboards: pure functions of stored outcomes.
+
+Online Elo (K=32, start 1500) in schedule order; an N-player result counts as
+the N-1 pairwise results implied by the ranks, each with K/(N-1).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from arena.trajectory import Outcome, Player
+
+Result = tuple[int, str, list[Player], Outcome]
+
+
+def elo(results: Iterable[Result], k: float = 32.0, start: float = 1500.0) -> dict[str, float]:
+    ratings: dict[str, float] = defaultdict(lambda: start)
+    for _, _, players, outcome in sorted(results, key=lambda r: r[0]):
+        names = [p.name for p in players]
+        for name in names:
+            ratings[name] = ratings[name]
+        scale = k / max(len(players) - 1, 1)
+        delta: dict[str, float] = defaultdict(float)
+        for a, b in itertools.combinations(range(len(players)), 2):
+            ra, rb = ratings[names[a]], ratings[names[b]]
+            expected = 1 / (1 + 10 ** ((rb - ra) / 400))
+            actual = 1.0 if outcome.ranks[a] < outcome.ranks[b] else 0.5 if outcome.ranks[a] == outcome.ranks[b] else 0.0
+            delta[names[a]] += scale * (actual - expected)
+            delta[names[b]] -= scale * (actual - expected)
+        for name, d in delta.items():
+            ratings[name] += d
+    return dict(ratings)
+
+
+def _wdl(ranks: list[int], seat: int) -> str:
+    best = min(ranks)
+    if ranks[seat] != best:
+        return "loss"
+    return "draw" if ranks.count(best) > 1 else "win"
+
+
+def leaderboard(results: list[Result]) -> list[dict[str, Any]]:
+    """Rows sorted by Elo: agent, games, wins, draws, losses, mean_score, elo."""
+    rows: dict[str, dict[str, Any]] = {}
+    for _, _, players, outcome in results:
+        for p in players:
+            row = rows.setdefault(p.name, {"agent": p.name, "games": 0, "wins": 0, "draws": 0, "losses": 0,
+                                           "score_sum": 0.0, "forfeits": 0})
+            row["games"] += 1
+            row[{"win": "wins", "draw": "draws", "loss": "losses"}[_wdl(outcome.ranks, p.seat)]] += 1
+            row["score_sum"] += outcome.scores[p.seat]
+            row["forfeits"] += outcome.forfeited_by == p.seat
+    ratings = elo(results)
+    out = []
+    for name, row in rows.items():
+        score_sum = row.pop("score_sum")
+        out.append({**row, "mean_score": score_sum / row["games"], "elo": round(ratings[name], 1)})
+    return sorted(out, key=lambda r: (-r["elo"], r["agent"]))
+
+
+def pairs(results: list[Result]) -> list[dict[str, Any]]:
+    """Head-to-head summary of two-player matches (agents in first-seen order)."""
+    table: dict[tuple[str, str], dict[str, Any]] = {}
+    for _, _, players, outcome in results:
+        if len(players) != 2:
+            continue
+        a, b = sorted(players, key=lambda p: p.name)
+        row = table.setdefault((a.name, b.name), {"agent_a": a.name, "agent_b": b.name, "games": 0, "a_wins": 0,
+                                                  "b_wins": 0, "draws": 0, "a_sum": 0.0, "b_sum": 0.0})
+        row["games"] += 1
+        result = _wdl(outcome.ranks, a.seat)
+        row[{"win": "a_wins", "loss": "b_wins", "draw": "draws"}[result]] += 1
+        row["a_sum"] += outcome.scores[a.seat]
+        row["b_sum"] += outcome.scores[b.seat]
+    out = []
+    for row in table.values():
+        a_sum, b_sum = row.pop("a_sum"), row.pop("b_sum")
+        out.append({**row, "a_mean_score": a_sum / row["games"], "b_mean_score": b_sum / row["games"]})
+    return sorted(out, key=lambda r: (r["agent_a"], r["agent_b"]))

@@ -1,0 +1,86 @@
+"""The records of a match and their JSON form: the unit of storage, replay, rating, export."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Attempt:
+    """One rejected answer: what the agent said and why it was refused."""
+
+    text: str
+    error: str
+
+
+@dataclass
+class Step:
+    index: int
+    player: int
+    observation: str
+    legal_actions: list[str] | None
+    action: str
+    raw: str = ""
+    attempts: list[Attempt] = field(default_factory=list)
+    fallback: bool = False
+    latency: float = 0.0
+    messages: list[dict[str, str]] | None = None
+    completion: str | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float = 0.0
+    info: dict[str, Any] = field(default_factory=dict)
+    rewards: list[float] = field(default_factory=list)
+
+
+def step_from_dict(data: dict[str, Any]) -> Step:
+    return Step(**{**data, "attempts": [Attempt(**a) for a in data.get("attempts", [])]})
+
+
+@dataclass
+class Player:
+    seat: int
+    name: str
+    spec: str
+
+
+@dataclass
+class Outcome:
+    scores: list[float]
+    ranks: list[int]
+    reason: str = "normal"  # normal | forfeit
+    forfeited_by: int | None = None
+    detail: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Trajectory:
+    match_id: str
+    game: str
+    game_config: dict[str, Any]
+    seed: int
+    players: list[Player]
+    steps: list[Step] = field(default_factory=list)
+    outcome: Outcome | None = None
+    started: float = 0.0
+    finished: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Trajectory":
+        steps = [step_from_dict(s) for s in data.get("steps", [])]
+        outcome = Outcome(**data["outcome"]) if data.get("outcome") else None
+        return cls(**{**data, "players": [Player(**p) for p in data["players"]],
+                      "steps": steps, "outcome": outcome})
+
+    @classmethod
+    def from_json(cls, text: str) -> "Trajectory":
+        return cls.from_dict(json.loads(text))
