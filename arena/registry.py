@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -123,8 +124,14 @@ def game_info(game_id: str) -> GameInfo:
     eps = _entry_points("arena.games")
     if game_id in eps:
         loaded = eps[game_id].load()
-        return loaded if isinstance(loaded, GameInfo) else GameInfo(game_id, loaded)
+        return loaded if isinstance(loaded, GameInfo) else GameInfo(game_id, loaded, _signature_defaults(loaded))
     raise SpecError(f"unknown game {game_id!r}; valid: {', '.join(game_ids())}")
+
+
+def _signature_defaults(factory: Callable[..., Any]) -> dict[str, Any]:
+    """Parameters (with defaults) of a plug-in game factory ``f(seed=None, **params)``."""
+    return {name: p.default for name, p in inspect.signature(factory).parameters.items()
+            if name != "seed" and p.default is not inspect.Parameter.empty}
 
 
 def parse_game(spec: str) -> GameSpec:
