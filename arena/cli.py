@@ -16,11 +16,12 @@ from rich.table import Table
 from arena.registry import SpecError, agent_kinds, builtin_games, game_ids
 from arena.store import Store, StoreError
 from arena.tournaments.ratings import leaderboard, pairs
+from arena.tournaments.stats import agent_stats
 from arena.tournaments.runner import RunConfig, execute, new_run
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Tournaments of LLM agents, search agents and baselines on strategic games.")
-out = Console()
+out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
 
@@ -84,8 +85,15 @@ def run(
         _execute_with_progress(store, run_id, quiet=as_json)
     except (SpecError, StoreError) as error:
         fail(str(error))
+    _report(store, run_id, as_json)
+
+
+def _report(store: Store, run_id: str | None, as_json: bool) -> None:
+    """The leaderboard (with per-agent move statistics) and head-to-head pairs, as JSON or tables."""
     results = list(store.results(run_id))
-    document = {"run_id": run_id, "leaderboard": leaderboard(results), "pairs": pairs(results)}
+    stats = agent_stats(store, run_id)
+    rows = [{**row, **stats.get(row["agent"], {})} for row in leaderboard(results)]
+    document = {"run_id": run_id, "leaderboard": rows, "pairs": pairs(results)}
     if as_json:
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
@@ -101,12 +109,16 @@ def _execute_with_progress(store: Store, run_id: str, quiet: bool) -> None:
 
 
 def _print_leaderboard(document: dict[str, Any]) -> None:
-    table = Table(title=f"leaderboard — run {document['run_id']}")
-    for col in ("#", "agent", "games", "W", "D", "L", "mean score", "Elo"):
+    table = Table(title=f"leaderboard — run {document['run_id'] or 'all'}")
+    columns = ["#", "agent", "games", "W", "D", "L", "mean score", "Elo", "illegal", "fallback", "latency",
+               "tokens"]
+    for col in columns:
         table.add_column(col, justify="left" if col == "agent" else "right")
     for i, row in enumerate(document["leaderboard"], 1):
         table.add_row(str(i), row["agent"], str(row["games"]), str(row["wins"]), str(row["draws"]),
-                      str(row["losses"]), f"{row['mean_score']:.2f}", f"{row['elo']:.0f}")
+                      str(row["losses"]), f"{row['mean_score']:.2f}", f"{row['elo']:.0f}",
+                      f"{row.get('illegal_rate', 0):.1%}", f"{row.get('fallback_rate', 0):.1%}",
+                      f"{row.get('mean_latency', 0) * 1000:.0f} ms", str(row.get("tokens", 0)))
     out.print(table)
 
 
@@ -121,12 +133,7 @@ def leaderboard_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
             store.run_config(run_id)
     except StoreError as error:
         fail(str(error))
-    results = list(store.results(run_id))
-    document = {"run_id": run_id, "leaderboard": leaderboard(results), "pairs": pairs(results)}
-    if as_json:
-        sys.stdout.write(json.dumps(document, indent=2) + "\n")
-    else:
-        _print_leaderboard(document)
+    _report(store, run_id, as_json)
 
 
 def main() -> None:

@@ -157,6 +157,8 @@ def agent_kinds() -> dict[str, str]:
     """Kind -> one-line summary, for ``arena list agents``."""
     from arena.agents.baselines import BASELINES
     kinds = {k: summary for k, (_, summary) in BASELINES.items()}
+    kinds["local:smollm2"] = "embedded SmolLM2-135M-Instruct on the CPU (local:PATH: any HF model folder)"
+    kinds["provider/model"] = "any litellm model id, e.g. openai/gpt-4o-mini, ollama/llama3 (keys from env)"
     kinds.update({name: "plug-in (entry point)" for name in _entry_points("arena.agents")})
     return kinds
 
@@ -175,6 +177,8 @@ def parse_agent(spec: str) -> AgentSpec:
         params = typed_params(raw, {"seed": 0}, f"agent {kind}")
         cls = BASELINES[kind][0]
         return AgentSpec(name, kind, params, text, lambda: cls(**params))
+    if kind == "local" or "/" in kind:
+        return _llm_spec(name, kind, rest, text)
     eps = _entry_points("arena.agents")
     if kind in eps:
         _, raw = split_params(rest, f"agent {kind}")
@@ -187,7 +191,29 @@ def parse_agent(spec: str) -> AgentSpec:
         target = load_import_string(f"{kind}:{attr}")
         return AgentSpec(name, f"{kind}:{attr}", params, text, lambda: _instantiate(target, params, kind))
     raise SpecError(f"unknown agent {kind!r}; valid: {', '.join(sorted(agent_kinds()))}, "
-                    "local:MODEL, provider/model (litellm), or pkg.module:Class")
+                    "local:smollm2, local:PATH, provider/model (litellm), or pkg.module:Class")
+
+
+def _llm_spec(name: str, kind: str, rest: str, text: str) -> AgentSpec:
+    """``local:MODEL[,key=value...]`` / ``local:MODEL:key=value,...`` / ``provider/model[:tag][:key=value,...]``."""
+    from arena.agents.llm import LOCAL_PARAMS, REMOTE_PARAMS, build_llm
+    head, sep, tail = rest.partition(":")
+    if sep and "=" not in head and "=" in tail:
+        positional, raw = [head], split_params(tail, f"agent {kind}")[1]
+    else:
+        positional, raw = split_params(rest, f"agent {kind}")
+    defaults = LOCAL_PARAMS if kind == "local" else REMOTE_PARAMS
+    params = typed_params(raw, defaults, f"agent {kind}")
+    if kind == "local":
+        model = ",".join(positional) or "smollm2"
+    else:
+        kind, model = ":".join([kind, *positional]), ""
+    def build() -> Any:
+        try:
+            return build_llm(kind, model, params)
+        except ValueError as err:
+            raise SpecError(f"agent {text}: {err}") from None
+    return AgentSpec(name, kind if kind != "local" else f"local:{model}", params, text, build)
 
 
 def load_import_string(target: str) -> Any:

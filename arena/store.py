@@ -130,9 +130,15 @@ class Store:
         for idx, game, players, outcome in rows:
             yield idx, game, [Player(**p) for p in json.loads(players)], Outcome(**json.loads(outcome))
 
-    def steps(self, run_id: str) -> Iterator[tuple[str, Step]]:
+    def match_players(self, run_id: str | None = None) -> dict[str, list[Player]]:
+        sql = "SELECT match_id, players FROM matches WHERE status = 'done'" + (" AND run_id = ?" if run_id else "")
+        return {m: [Player(**p) for p in json.loads(pl)]
+                for m, pl in self.db.execute(sql, (run_id,) if run_id else ())}
+
+    def steps(self, run_id: str | None = None) -> Iterator[tuple[str, Step]]:
         rows = self.db.execute("SELECT s.match_id, s.data FROM steps s JOIN matches m USING (match_id) "
-                               "WHERE m.run_id = ? ORDER BY m.idx, s.idx", (run_id,))
+                               + ("WHERE m.run_id = ? " if run_id else "") + "ORDER BY m.run_id, m.idx, s.idx",
+                               (run_id,) if run_id else ())
         for match_id, data in rows:
             yield match_id, step_from_dict(json.loads(data))
 
