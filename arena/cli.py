@@ -110,13 +110,14 @@ def _execute_with_progress(store: Store, run_id: str, quiet: bool) -> None:
 
 def _print_leaderboard(document: dict[str, Any]) -> None:
     table = Table(title=f"leaderboard — run {document['run_id'] or 'all'}")
-    columns = ["#", "agent", "games", "W", "D", "L", "mean score", "Elo", "illegal", "fallback", "latency",
-               "tokens"]
+    columns = ["#", "agent", "games", "W", "D", "L", "mean score", "Elo", "coop", "illegal", "fallback",
+               "latency", "tokens"]
     for col in columns:
         table.add_column(col, justify="left" if col == "agent" else "right")
     for i, row in enumerate(document["leaderboard"], 1):
         table.add_row(str(i), row["agent"], str(row["games"]), str(row["wins"]), str(row["draws"]),
                       str(row["losses"]), f"{row['mean_score']:.2f}", f"{row['elo']:.0f}",
+                      f"{row['metrics']['cooperation_rate']:.0%}" if "cooperation_rate" in row["metrics"] else "-",
                       f"{row.get('illegal_rate', 0):.1%}", f"{row.get('fallback_rate', 0):.1%}",
                       f"{row.get('mean_latency', 0) * 1000:.0f} ms", str(row.get("tokens", 0)))
     out.print(table)

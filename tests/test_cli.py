@@ -35,6 +35,7 @@ def test_json_document_and_known_scores(db: str) -> None:
     assert rows["tit-for-tat"]["mean_score"] == 9.0 and rows["always-defect"]["mean_score"] == 14.0
     assert rows["always-defect"]["wins"] == 2 and rows["tit-for-tat"]["losses"] == 2
     assert rows["always-defect"]["elo"] > 1500 > rows["tit-for-tat"]["elo"]
+    assert rows["tit-for-tat"]["metrics"] == {"mean_payoff": 0.9, "cooperation_rate": 0.1}
     (pair,) = doc["pairs"]
     assert pair == {"agent_a": "always-defect", "agent_b": "tit-for-tat", "games": 2, "a_wins": 2, "b_wins": 0,
                     "draws": 0, "a_mean_score": 14.0, "b_mean_score": 9.0}

@@ -54,11 +54,25 @@ def leaderboard(results: list[Result]) -> list[dict[str, Any]]:
             row["score_sum"] += outcome.scores[p.seat]
             row["forfeits"] += outcome.forfeited_by == p.seat
     ratings = elo(results)
+    metrics = player_metrics(results)
     out = []
     for name, row in rows.items():
         score_sum = row.pop("score_sum")
-        out.append({**row, "mean_score": score_sum / row["games"], "elo": round(ratings[name], 1)})
+        out.append({**row, "mean_score": score_sum / row["games"], "elo": round(ratings[name], 1),
+                    "metrics": metrics.get(name, {})})
     return sorted(out, key=lambda r: (-r["elo"], r["agent"]))
+
+
+def player_metrics(results: list[Result]) -> dict[str, dict[str, float]]:
+    """Per-agent means of the games' per-player metrics (e.g. cooperation_rate), over matches."""
+    sums: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for _, _, players, outcome in results:
+        for key, value in outcome.metrics.items():
+            if isinstance(value, list) and len(value) == len(players):
+                for p in players:
+                    if isinstance(value[p.seat], (int, float)):
+                        sums[p.name][key].append(float(value[p.seat]))
+    return {name: {k: sum(v) / len(v) for k, v in keys.items()} for name, keys in sums.items()}
 
 
 def pairs(results: list[Result]) -> list[dict[str, Any]]:
