@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from enum import Enum
 from typing import Any, NoReturn
 
 import typer
-from rich.console import Console
+from rich.console import Console, Group
+from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -17,7 +19,8 @@ from arena.registry import SpecError, agent_kinds, builtin_games, game_ids
 from arena.store import Store, StoreError
 from arena.tournaments.ratings import leaderboard, pairs
 from arena.tournaments.stats import agent_stats
-from arena.tournaments.runner import RunConfig, execute, new_run
+from arena.tournaments.config import build_config
+from arena.tournaments.runner import execute, new_run
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Tournaments of LLM agents, search agents and baselines on strategic games.")
@@ -56,33 +59,37 @@ def list_(what: Listing = typer.Argument(..., help="games or agents")) -> None:
 
 @app.command()
 def run(
+    spec: str = typer.Argument(None, help="tournament spec file (TOML); flags override it"),
     game: list[str] = typer.Option(None, "--game", "-g", help="game spec ID[:key=value,...]; repeatable"),
     agent: list[str] = typer.Option(None, "--agent", "-a", help="agent spec [NAME=]KIND[:key=value,...]; repeatable"),
-    games_per_pair: int = typer.Option(2, "--games-per-pair", "-n", help="games per pair (seats alternate)"),
-    seed: int = typer.Option(0, help="run seed; same seed + deterministic agents = same results"),
-    retries: int = typer.Option(2, help="re-asks after an illegal answer before the fallback"),
-    fallback: str = typer.Option("random", help="after the retries: random (legal action) or forfeit"),
-    time_limit: float = typer.Option(None, "--time-limit", help="seconds per move (none by default)"),
-    concurrency: int = typer.Option(8, help="matches in flight at once"),
+    games_per_pair: int = typer.Option(None, "--games-per-pair", "-n", help="games per pair (seats alternate) [2]"),
+    schedule: str = typer.Option(None, help="round-robin | gauntlet | swiss [round-robin]"),
+    focus: str = typer.Option(None, help="gauntlet: the agent that meets the field"),
+    swiss_rounds: int = typer.Option(None, "--swiss-rounds", help="swiss: rounds [ceil(log2 agents)]"),
+    seed: int = typer.Option(None, help="run seed; same seed + deterministic agents = same results [0]"),
+    retries: int = typer.Option(None, help="re-asks after an illegal answer before the fallback [2]"),
+    fallback: str = typer.Option(None, help="after the retries: random (legal action) or forfeit [random]"),
+    time_limit: float = typer.Option(None, "--time-limit", help="seconds per move [none]"),
+    workers: int = typer.Option(None, help="local worker processes [1 = this process]"),
+    backend: str = typer.Option(None, help="local | ray [local]"),
+    concurrency: int = typer.Option(None, help="matches in flight at once per process [8]"),
     db: str = typer.Option("arena.db", help="SQLite store"),
     resume: str = typer.Option(None, help="finish the pending matches of this run id"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON document instead of tables"),
 ) -> None:
-    """Play a round-robin tournament (a small quickstart when no game/agent is given)."""
+    """Play a tournament (a small quickstart when no spec, game or agent is given)."""
+    overrides = {"games": game, "agents": agent, "games_per_pair": games_per_pair, "schedule": schedule,
+                 "focus": focus, "swiss_rounds": swiss_rounds, "seed": seed, "retries": retries,
+                 "fallback": fallback, "time_limit": time_limit, "workers": workers, "backend": backend,
+                 "concurrency": concurrency}
     try:
         store = Store(db)
         if resume:
             run_id = resume
             store.run_config(run_id)
         else:
-            config = RunConfig(games_per_pair=games_per_pair, seed=seed, retries=retries, fallback=fallback,
-                               time_limit=time_limit, concurrency=concurrency)
-            if game:
-                config.games = list(game)
-            if agent:
-                config.agents = list(agent)
-            run_id = new_run(store, config)
-        _execute_with_progress(store, run_id, quiet=as_json)
+            run_id = new_run(store, build_config(spec, overrides))
+        _execute_live(store, run_id, quiet=as_json)
     except (SpecError, StoreError) as error:
         fail(str(error))
     _report(store, run_id, as_json)
@@ -100,12 +107,34 @@ def _report(store: Store, run_id: str | None, as_json: bool) -> None:
         _print_leaderboard(document)
 
 
-def _execute_with_progress(store: Store, run_id: str, quiet: bool) -> None:
-    total, done = store.count(run_id), store.count(run_id) - store.count(run_id, "pending")
+def _execute_live(store: Store, run_id: str, quiet: bool) -> None:
+    """Run with a progress bar and a live top-10 leaderboard (on stderr; nothing when quiet)."""
+    if quiet:
+        execute(store, run_id)
+        return
+    done = store.count(run_id) - store.count(run_id, "pending")
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=err, disable=quiet, transient=False) as progress:
-        task = progress.add_task(f"run {run_id}", total=total, completed=done)
-        execute(store, run_id, lambda _t: progress.advance(task))
+    progress = Progress(*columns, console=err)
+    task = progress.add_task(f"run {run_id}", total=store.count(run_id), completed=done)
+    shown = [0.0]
+    with Live(Group(progress), console=err, refresh_per_second=4) as live:
+        def on_done(_traj: object) -> None:
+            progress.update(task, total=store.count(run_id), advance=1)
+            if time.monotonic() - shown[0] > 0.5:  # recomputing ratings costs; twice a second is enough
+                shown[0] = time.monotonic()
+                live.update(Group(progress, _live_table(store, run_id)))
+        execute(store, run_id, on_done)
+        live.update(Group(progress, _live_table(store, run_id)))
+
+
+def _live_table(store: Store, run_id: str) -> Table:
+    table = Table(title="live leaderboard", show_edge=False)
+    for col in ("agent", "games", "W", "D", "L", "Elo"):
+        table.add_column(col, justify="left" if col == "agent" else "right")
+    for row in leaderboard(list(store.results(run_id)))[:10]:
+        table.add_row(row["agent"], str(row["games"]), str(row["wins"]), str(row["draws"]), str(row["losses"]),
+                      f"{row['elo']:.0f}")
+    return table
 
 
 def _print_leaderboard(document: dict[str, Any]) -> None:

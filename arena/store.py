@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS matches (
     match_id TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(run_id), idx INTEGER NOT NULL,
     game TEXT NOT NULL, seed INTEGER NOT NULL, players TEXT NOT NULL, status TEXT NOT NULL,
-    outcome TEXT, trajectory TEXT, finished REAL, UNIQUE (run_id, idx));
+    outcome TEXT, trajectory TEXT, finished REAL, round INTEGER NOT NULL DEFAULT 1, UNIQUE (run_id, idx));
 CREATE TABLE IF NOT EXISTS steps (
     match_id TEXT NOT NULL REFERENCES matches(match_id), idx INTEGER NOT NULL, player INTEGER NOT NULL,
     action TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (match_id, idx));
@@ -62,11 +62,22 @@ class Store:
         with self._tx():
             self.db.execute("INSERT INTO runs VALUES (?, ?, ?, 'running')",
                             (run_id, time.time(), json.dumps(config, sort_keys=True)))
-            self.db.executemany(
-                "INSERT INTO matches (match_id, run_id, idx, game, seed, players, status) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'pending')",
-                [(m.match_id, run_id, m.idx, m.game, m.seed, json.dumps([asdict(p) for p in m.players]))
-                 for m in plan])
+            self._insert(run_id, plan)
+
+    def add_matches(self, run_id: str, plan: list[PlannedMatch], round_no: int) -> None:
+        """Append planned matches (the next swiss round) atomically."""
+        with self._tx():
+            self._insert(run_id, plan, round_no)
+
+    def _insert(self, run_id: str, plan: list[PlannedMatch], round_no: int = 1) -> None:
+        self.db.executemany(
+            "INSERT INTO matches (match_id, run_id, idx, game, seed, players, status, round) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
+            [(m.match_id, run_id, m.idx, m.game, m.seed, json.dumps([asdict(p) for p in m.players]), round_no)
+             for m in plan])
+
+    def rounds_planned(self, run_id: str) -> int:
+        return self.db.execute("SELECT COALESCE(MAX(round), 0) FROM matches WHERE run_id = ?", (run_id,)).fetchone()[0]
 
     def run_config(self, run_id: str) -> dict[str, Any]:
         row = self.db.execute("SELECT config FROM runs WHERE run_id = ?", (run_id,)).fetchone()

@@ -1,4 +1,10 @@
-"""Executes a run's pending matches (concurrently, in one event loop) and stores each as it ends."""
+"""Executes a run: plans its matches, plays the pending ones and stores each as it ends.
+
+Execution: in this process (matches overlap in one event loop up to
+``concurrency``: LLM calls run concurrently and local models batch), in ``workers``
+local processes, or as Ray tasks (``backend = "ray"``).  Only this process writes
+the store, so a killed run resumes from the store whatever executed it.
+"""
 
 from __future__ import annotations
 
@@ -7,41 +13,18 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass
 
 from arena.match import Policy, aplay_match
 from arena.redact import redact
 from arena.registry import AgentSpec, GameSpec, SpecError, parse_agent, parse_game
 from arena.store import PlannedMatch, Store
-from arena.tournaments.schedule import round_robin
+from arena.tournaments import schedule
+from arena.tournaments.config import RunConfig
 from arena.trajectory import Trajectory
 
 log = logging.getLogger(__name__)
-QUICKSTART_GAMES = ["prisoners-dilemma"]
-QUICKSTART_AGENTS = ["tit-for-tat", "always-defect", "win-stay-lose-shift", "random"]
-
-
-@dataclass
-class RunConfig:
-    games: list[str] = field(default_factory=lambda: list(QUICKSTART_GAMES))
-    agents: list[str] = field(default_factory=lambda: list(QUICKSTART_AGENTS))
-    games_per_pair: int = 2
-    seed: int = 0
-    retries: int = 2
-    fallback: str = "random"
-    time_limit: float | None = None
-    concurrency: int = 8
-
-    def policy(self) -> Policy:
-        try:
-            return Policy(self.retries, self.fallback, self.time_limit)
-        except ValueError as err:
-            raise SpecError(str(err)) from None
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "RunConfig":
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+OnDone = Callable[[Trajectory | None], None]
 
 
 @dataclass
@@ -51,60 +34,95 @@ class Resolved:
     policy: Policy
 
 
-def resolve(config: RunConfig) -> Resolved:
+def resolve(config: RunConfig, build: bool = True) -> Resolved:
     """Parse and check every spec of a run; raises :class:`SpecError` on the first bad one."""
-    if not config.games or not config.agents:
+    if not config.games or len(config.agents) < 2:
         raise SpecError("a run needs at least one --game and at least two --agent")
-    if config.concurrency < 1:
-        raise SpecError("concurrency must be at least 1")
     games = [parse_game(g) for g in config.games]
     agents = [parse_agent(a) for a in config.agents]
     names = [a.name for a in agents]
     for name in names:
         if names.count(name) > 1:
             raise SpecError(f"agent {name!r} is given twice; give each a name, e.g. --agent a2={name}")
-    for agent in agents:
-        agent.make()  # fail fast on a plug-in that cannot be built
+    if build:
+        for agent in agents:
+            agent.make()  # fail fast on a plug-in that cannot be built
     return Resolved({g.spec: g for g in games}, {a.name: a for a in agents}, config.policy())
+
+
+def first_plan(run_id: str, config: RunConfig, resolved: Resolved) -> list[PlannedMatch]:
+    games, agents = list(resolved.games.values()), list(resolved.agents.values())
+    if config.schedule == "gauntlet":
+        return schedule.gauntlet(run_id, games, agents, config.focus, config.games_per_pair, config.seed)
+    if config.schedule == "swiss":
+        return schedule.swiss_round(run_id, games, agents, [], config.games_per_pair, config.seed, 1, 0)
+    return schedule.round_robin(run_id, games, agents, config.games_per_pair, config.seed)
 
 
 def new_run(store: Store, config: RunConfig) -> str:
     resolved = resolve(config)
     run_id = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
-    plan = round_robin(run_id, list(resolved.games.values()), list(resolved.agents.values()),
-                       config.games_per_pair, config.seed)
-    store.create_run(run_id, asdict(config), plan)
+    store.create_run(run_id, asdict(config), first_plan(run_id, config, resolved))
     return run_id
 
 
-async def _play(store: Store, resolved: Resolved, match: PlannedMatch) -> Trajectory | None:
+def next_swiss_round(store: Store, run_id: str, config: RunConfig, resolved: Resolved) -> bool:
+    """Plan the next swiss round once the current one is finished; False when all rounds are done."""
+    total, rounds_done = store.count(run_id), store.rounds_planned(run_id)
+    if rounds_done >= schedule.swiss_rounds(len(resolved.agents), config.swiss_rounds):
+        return False
+    results = [(players, outcome) for _, _, players, outcome in store.results(run_id)]
+    plan = schedule.swiss_round(run_id, list(resolved.games.values()), list(resolved.agents.values()), results,
+                                config.games_per_pair, config.seed, rounds_done + 1, total)
+    store.add_matches(run_id, plan, round_no=rounds_done + 1)
+    return True
+
+
+async def play_one(resolved: Resolved, match: PlannedMatch) -> Trajectory:
     game = resolved.games[match.game]
-    try:
-        agents = [resolved.agents[p.name].make() for p in match.players]
-        traj = await aplay_match(game.make, agents, match.players, match.seed, match.match_id, match.game,
-                                 game.params, resolved.policy)
-    except Exception as err:  # a bug in a game or plug-in must not stop the tournament
-        log.error("match %s failed: %s", match.match_id, redact(f"{type(err).__name__}: {err}"))
-        store.fail_match(match.match_id, redact(f"{type(err).__name__}: {err}"))
-        return None
-    store.save_match(traj)
-    return traj
+    agents = [resolved.agents[p.name].make() for p in match.players]
+    return await aplay_match(game.make, agents, match.players, match.seed, match.match_id, match.game,
+                             game.params, resolved.policy)
 
 
-async def aexecute(store: Store, run_id: str, on_done: Callable[[Trajectory | None], None] | None = None) -> None:
-    config = RunConfig.from_dict(store.run_config(run_id))
-    resolved = resolve(config)
+def record(store: Store, match: PlannedMatch, traj: Trajectory | None, error: BaseException | None) -> None:
+    """Store a finished match, or mark it failed (a bug in a game or plug-in never stops the run)."""
+    if traj is not None:
+        store.save_match(traj)
+        return
+    reason = redact(f"{type(error).__name__}: {error}")
+    log.error("match %s failed: %s", match.match_id, reason)
+    store.fail_match(match.match_id, reason)
+
+
+async def _inline(store: Store, config: RunConfig, resolved: Resolved, pending: list[PlannedMatch],
+                  on_done: OnDone | None) -> None:
     semaphore = asyncio.Semaphore(config.concurrency)
 
     async def one(match: PlannedMatch) -> None:
         async with semaphore:
-            traj = await _play(store, resolved, match)
+            try:
+                traj, error = await play_one(resolved, match), None
+            except Exception as err:
+                traj, error = None, err
+        record(store, match, traj, error)
         if on_done:
             on_done(traj)
 
-    await asyncio.gather(*(one(m) for m in store.pending(run_id)))
+    await asyncio.gather(*(one(m) for m in pending))
+
+
+def execute(store: Store, run_id: str, on_done: OnDone | None = None) -> None:
+    """Play every pending match of a run (planning further swiss rounds as they become due)."""
+    config = RunConfig.from_dict(store.run_config(run_id))
+    resolved = resolve(config)
+    while True:
+        pending = store.pending(run_id)
+        if config.workers == 1 and config.backend == "local":
+            asyncio.run(_inline(store, config, resolved, pending, on_done))
+        else:
+            from arena.tournaments.workers import run_parallel
+            run_parallel(store, config, pending, on_done)
+        if config.schedule != "swiss" or not next_swiss_round(store, run_id, config, resolved):
+            break
     store.set_status(run_id, "done")
-
-
-def execute(store: Store, run_id: str, on_done: Callable[[Trajectory | None], None] | None = None) -> None:
-    asyncio.run(aexecute(store, run_id, on_done))

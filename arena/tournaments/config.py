@@ -1,0 +1,117 @@
+"""A tournament's configuration: defaults, the TOML spec file, and command-line overrides.
+
+Spec file (``arena run spec.toml``; flags given on the command line win)::
+
+    games = ["prisoners-dilemma:rounds=10", "stag-hunt"]   # or [[games]] tables:
+    # [[games]]
+    # id = "prisoners-dilemma"
+    # rounds = 20
+    agents = ["tit-for-tat", "grim-trigger", "lucky=random:seed=3"]
+    schedule = "round-robin"        # round-robin | gauntlet | swiss
+    focus = "tit-for-tat"           # gauntlet: the agent that meets the field
+    swiss_rounds = 4                # swiss: rounds (default ceil(log2(agents)))
+    games_per_pair = 4
+    seed = 1
+    workers = 1                     # local processes (1 = in this process)
+    backend = "local"               # local | ray
+    concurrency = 8                 # matches in flight per process (LLM calls overlap)
+    time_limit = 30.0               # seconds per move
+    retries = 2
+    fallback = "random"             # random | forfeit
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from arena.match import Policy
+from arena.registry import SpecError
+
+QUICKSTART_GAMES = ["prisoners-dilemma"]
+QUICKSTART_AGENTS = ["tit-for-tat", "always-defect", "win-stay-lose-shift", "random"]
+SCHEDULES = ("round-robin", "gauntlet", "swiss")
+BACKENDS = ("local", "ray")
+
+
+@dataclass
+class RunConfig:
+    games: list[str] = field(default_factory=lambda: list(QUICKSTART_GAMES))
+    agents: list[str] = field(default_factory=lambda: list(QUICKSTART_AGENTS))
+    schedule: str = "round-robin"
+    focus: str = ""
+    swiss_rounds: int = 0
+    games_per_pair: int = 2
+    seed: int = 0
+    workers: int = 1
+    backend: str = "local"
+    concurrency: int = 8
+    time_limit: float | None = None
+    retries: int = 2
+    fallback: str = "random"
+
+    def __post_init__(self) -> None:
+        if self.schedule not in SCHEDULES:
+            raise SpecError(f"unknown schedule {self.schedule!r}; valid: {', '.join(SCHEDULES)}")
+        if self.backend not in BACKENDS:
+            raise SpecError(f"unknown backend {self.backend!r}; valid: {', '.join(BACKENDS)}")
+        for name in ("games_per_pair", "workers", "concurrency"):
+            if getattr(self, name) < 1:
+                raise SpecError(f"{name.replace('_', '-')} must be at least 1")
+        if self.swiss_rounds < 0:
+            raise SpecError("swiss-rounds must be >= 0")
+        self.policy()
+
+    def policy(self) -> Policy:
+        try:
+            return Policy(self.retries, self.fallback, self.time_limit)
+        except ValueError as err:
+            raise SpecError(str(err)) from None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str = "config") -> "RunConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise SpecError(f"{where}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
+        try:
+            return cls(**data)
+        except TypeError as err:
+            raise SpecError(f"{where}: {err}") from None
+
+
+def _game_entry(entry: Any, where: str) -> str:
+    if isinstance(entry, str):
+        return entry
+    if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+        params = ",".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
+                          for k, v in entry.items() if k != "id")
+        return entry["id"] + (f":{params}" if params else "")
+    raise SpecError(f"{where}: each game is a spec string or a table with an 'id' key, got {entry!r}")
+
+
+def load_spec(path: str | Path) -> dict[str, Any]:
+    """Read a tournament spec file into config keys; errors name the file and line/column."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SpecError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError(f"{path}: malformed TOML: {err}") from None
+    if "games" in data:
+        games = data["games"] if isinstance(data["games"], list) else [data["games"]]
+        data["games"] = [_game_entry(g, str(path)) for g in games]
+    if "agents" in data and not (isinstance(data["agents"], list) and all(isinstance(a, str) for a in data["agents"])):
+        raise SpecError(f"{path}: agents must be a list of agent spec strings")
+    RunConfig.from_dict(data, str(path))  # validate keys and values now, with the file's name
+    return data
+
+
+def build_config(spec_file: str | None, overrides: dict[str, Any]) -> RunConfig:
+    """Defaults, then the spec file, then every flag that was given (not None)."""
+    data: dict[str, Any] = load_spec(spec_file) if spec_file else {}
+    data.update({k: v for k, v in overrides.items() if v is not None and v != []})
+    return RunConfig.from_dict(data)
