@@ -12,10 +12,14 @@ each request pops at most one:
 - ``"429"``: HTTP 429 with ``Retry-After: 0``;
 - ``"slow"`` or ``"slow:SECONDS"``: sleep (default :attr:`slow_seconds`), then reply normally;
 - ``"malformed"``: HTTP 200 whose body is not JSON;
-- ``"empty"``: a well-formed completion whose content is ``""``.
+- ``"empty"``: a well-formed completion whose content is ``""``;
+- ``"400"``: HTTP 400 (a client error, not worth retrying);
+- ``"401"``: HTTP 401 whose message echoes the Authorization header it got, the
+  way some servers do (to check that keys are redacted from errors).
 
 ``latency`` adds a sleep to every request. Every request is recorded
-(:attr:`requests`: path, lower-cased headers, parsed JSON body, fault applied).
+(:attr:`requests`: path, lower-cased headers, parsed JSON body, fault applied), and
+:attr:`max_in_flight` is the most requests it was serving at once.
 When a request asks for ``logprobs`` and :attr:`top_logprobs` is set (a dict
 token -> log-prob), the reply carries one position of log-probs whose sampled
 token is the most likely entry.
@@ -36,7 +40,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-FAULTS = ("500", "429", "slow", "malformed", "empty")
+FAULTS = ("500", "429", "slow", "malformed", "empty", "400", "401")
 
 
 @dataclass
@@ -45,6 +49,7 @@ class Recorded:
     headers: dict[str, str]
     body: dict[str, Any] | None
     fault: str | None
+    peer: str = ""  # client host:port, one per TCP connection
     at: float = field(default_factory=time.monotonic)
 
 
@@ -68,6 +73,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like a real server
+    disable_nagle_algorithm = True  # else headers and body, written apart, meet delayed ACKs: +40 ms a reply
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # silence stderr
@@ -98,8 +104,15 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = None
         fault = owner._next_fault()
-        owner._record(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}, body, fault))
+        owner._record(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}, body, fault,
+                               "%s:%s" % self.client_address[:2]))
+        owner._enter()
+        try:
+            self._serve(owner, body, fault)
+        finally:
+            owner._leave()
 
+    def _serve(self, owner: "LoopbackServer", body: dict[str, Any] | None, fault: str | None) -> None:
         if self.path.rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
             self._send(404, b'{"error": {"message": "no such route", "type": "invalid_request_error"}}')
             return
@@ -107,6 +120,14 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(owner.latency)
         if fault == "500":
             self._send(500, b'{"error": {"message": "loopback: injected server error", "type": "server_error"}}')
+            return
+        if fault == "400":
+            self._send(400, b'{"error": {"message": "loopback: injected bad request", "type": "invalid_request_error"}}')
+            return
+        if fault == "401":
+            said = self.headers.get("Authorization", "")
+            msg = {"error": {"message": f"loopback: invalid credentials {said!r}", "type": "invalid_request_error"}}
+            self._send(401, json.dumps(msg).encode())
             return
         if fault == "429":
             self._send(429, b'{"error": {"message": "loopback: injected rate limit", "type": "rate_limit"}}',
@@ -135,6 +156,8 @@ class LoopbackServer:
         self.model = model
         self.top_logprobs: dict[str, float] | None = None
         self.requests: list[Recorded] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._faults: list[str] = []
         self._lock = threading.Lock()
         self._httpd: _Server | None = None
@@ -190,10 +213,11 @@ class LoopbackServer:
             self._faults.extend(faults)
 
     def reset(self) -> None:
-        """Forget recorded requests and pending faults."""
+        """Forget recorded requests, pending faults and the in-flight peak."""
         with self._lock:
             self._faults.clear()
             self.requests.clear()
+            self.max_in_flight = self.in_flight
 
     @property
     def pending_faults(self) -> list[str]:
@@ -203,6 +227,15 @@ class LoopbackServer:
     def _next_fault(self) -> str | None:
         with self._lock:
             return self._faults.pop(0) if self._faults else None
+
+    def _enter(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def _record(self, rec: Recorded) -> None:
         with self._lock:

@@ -117,9 +117,13 @@ def test_tournament_survives_every_fault(fault: str, tmp_path: Path) -> None:
     con = sqlite3.connect(db)
     outcomes = [json.loads(o) for (o,) in con.execute("SELECT outcome FROM matches")]
     assert all(o["reason"] in ("normal", "forfeit") for o in outcomes)
-    if fault in ("400", "401", "malformed", "empty"):
+    if fault in ("400", "401", "malformed"):
         forfeits = [o for o in outcomes if o["reason"] == "forfeit"]
         assert forfeits and all(o["detail"].startswith("agent raised BackendError") for o in forfeits)
+    if fault == "empty":  # refused like any illegal answer, re-prompted, then the fallback
+        attempts = [a for (d,) in con.execute("SELECT data FROM steps") for a in json.loads(d)["attempts"]]
+        assert all(o["reason"] == "normal" for o in outcomes)
+        assert len(attempts) == 12 and all(a["text"] == "" and "not a legal action" in a["error"] for a in attempts)
     blob = Path(db).read_bytes() + proc.stdout.encode() + proc.stderr.encode()
     assert PLANTED.encode() not in blob
     assert PLANTED[8:].encode() not in blob

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from arena.agents.backends.base import Backend, ScoringUnsupported
+from arena.agents.backends.base import Backend, EmptyCompletion, ScoringUnsupported
 from arena.agents.base import Decision, Turn
 
 MODES = ("generate", "choice")
@@ -105,8 +105,12 @@ class LLMAgent:
         else:
             messages = self.messages(turn)
         seed = self.seed if self.seed is not None else self._match_seed
-        done = await self.backend.complete(messages, max_tokens=self.max_tokens, temperature=self.temperature,
-                                           seed=seed)
+        try:
+            done = await self.backend.complete(messages, max_tokens=self.max_tokens,
+                                               temperature=self.temperature, seed=seed)
+        except EmptyCompletion as err:  # an empty answer is refused and re-prompted like any illegal one
+            return Decision("", messages, "", info={"mode": "generate", "backend": self.backend.name,
+                                                    "error": str(err)})
         self._last = (turn.step, messages + [{"role": "assistant", "content": done.text}])
         info = {"mode": "generate", "backend": self.backend.name}
         if self.mode == "choice" and turn.legal_actions:

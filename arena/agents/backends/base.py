@@ -15,6 +15,10 @@ class Completion:
     latency: float = 0.0
 
 
+class EmptyCompletion(RuntimeError):
+    """The model answered with no text; the agent turns this into an (illegal) empty answer."""
+
+
 class ScoringUnsupported(RuntimeError):
     """The backend cannot return log-probabilities of given continuations."""
 
