@@ -17,8 +17,9 @@ from rich.table import Table
 
 from arena.registry import SpecError, agent_kinds, builtin_games, game_ids
 from arena.store import Store, StoreError
-from arena.tournaments.ratings import leaderboard, pairs
-from arena.tournaments.stats import agent_stats
+from arena.tournaments.plackett import rate_jsonl
+from arena.tournaments.ratings import leaderboard
+from arena.tournaments.summary import document, store_document
 from arena.tournaments.config import build_config
 from arena.tournaments.runner import execute, new_run
 
@@ -95,16 +96,20 @@ def run(
     _report(store, run_id, as_json)
 
 
-def _report(store: Store, run_id: str | None, as_json: bool) -> None:
-    """The leaderboard (with per-agent move statistics) and head-to-head pairs, as JSON or tables."""
-    results = list(store.results(run_id))
-    stats = agent_stats(store, run_id)
-    rows = [{**row, **stats.get(row["agent"], {})} for row in leaderboard(results)]
-    document = {"run_id": run_id, "leaderboard": rows, "pairs": pairs(results)}
+def _report(store: Store, run_id: str | None, as_json: bool, **options: Any) -> None:
+    """The results document (leaderboard with ratings and move statistics, pairs) as JSON or tables."""
+    try:
+        doc = store_document(store, run_id, **options)
+    except ValueError as error:
+        fail(str(error))
+    _print(doc, as_json)
+
+
+def _print(doc: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     else:
-        _print_leaderboard(document)
+        _print_leaderboard(doc)
 
 
 def _execute_live(store: Store, run_id: str, quiet: bool) -> None:
@@ -139,31 +144,53 @@ def _live_table(store: Store, run_id: str) -> Table:
 
 def _print_leaderboard(document: dict[str, Any]) -> None:
     table = Table(title=f"leaderboard — run {document['run_id'] or 'all'}")
-    columns = ["#", "agent", "games", "W", "D", "L", "mean score", "Elo", "coop", "illegal", "fallback",
-               "latency", "tokens"]
+    columns = ["#", "agent", "games", "W", "D", "L", "mean score", "BT (95% CI)", "rank", "Elo", "coop",
+               "illegal", "fallback", "latency", "tokens"]
     for col in columns:
         table.add_column(col, justify="left" if col == "agent" else "right")
     for i, row in enumerate(document["leaderboard"], 1):
+        bt = f"{row['bt']:.0f} [{row['bt_ci'][0]:.0f}, {row['bt_ci'][1]:.0f}]" if "bt" in row else "-"
+        ranks = "{}-{}".format(*row["rank_interval"]) if "rank_interval" in row else "-"
         table.add_row(str(i), row["agent"], str(row["games"]), str(row["wins"]), str(row["draws"]),
-                      str(row["losses"]), f"{row['mean_score']:.2f}", f"{row['elo']:.0f}",
+                      str(row["losses"]), f"{row['mean_score']:.2f}", bt, ranks, f"{row['elo']:.0f}",
                       f"{row['metrics']['cooperation_rate']:.0%}" if "cooperation_rate" in row["metrics"] else "-",
                       f"{row.get('illegal_rate', 0):.1%}", f"{row.get('fallback_rate', 0):.1%}",
                       f"{row.get('mean_latency', 0) * 1000:.0f} ms", str(row.get("tokens", 0)))
     out.print(table)
+    if document.get("anchor"):
+        where = "the mean rating" if document["anchor"] == "mean" else document["anchor"]
+        out.print(f"Bradley–Terry on the Elo scale, {where} = 1500; "
+                  "95% intervals by bootstrap over whole matches.", highlight=False)
 
 
 @app.command("leaderboard")
 def leaderboard_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
                     run_id: str = typer.Option(None, "--run", help="one run (default: every run in the store)"),
+                    anchor: str = typer.Option(None, help="agent fixed at 1500 (default: the mean rating)"),
+                    seat_advantage: bool = typer.Option(False, "--seat-advantage", help="fit a first-seat advantage"),
+                    bootstrap: int = typer.Option(1000, help="bootstrap replicates for the intervals"),
                     as_json: bool = typer.Option(False, "--json")) -> None:
-    """Recompute the leaderboard from stored outcomes."""
+    """Recompute the leaderboard and ratings from stored outcomes."""
     try:
         store = Store(db)
         if run_id:
             store.run_config(run_id)
     except StoreError as error:
         fail(str(error))
-    _report(store, run_id, as_json)
+    _report(store, run_id, as_json, anchor=anchor, seat_advantage=seat_advantage, n_boot=bootstrap)
+
+
+@app.command("rate")
+def rate_cmd(path: str = typer.Argument(..., help="JSONL: one result per line, players with ranks or scores"),
+             anchor: str = typer.Option(None, help="agent fixed at 1500 (default: the mean rating)"),
+             bootstrap: int = typer.Option(1000, help="bootstrap replicates for the intervals"),
+             as_json: bool = typer.Option(False, "--json")) -> None:
+    """Rate results from elsewhere (e.g. {"players": ["a", "b"], "ranks": [1, 2]} per line)."""
+    try:
+        doc = document(rate_jsonl(path), anchor=anchor, n_boot=bootstrap)
+    except (ValueError, OSError) as error:
+        fail(str(error))
+    _print(doc, as_json)
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ def test_json_document_and_known_scores(db: str) -> None:
                    "--games-per-pair", "2", "--json", "--db", db)
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
-    assert set(doc) == {"run_id", "leaderboard", "pairs"}
+    assert {"run_id", "leaderboard", "pairs", "win_matrix"} <= set(doc)
     rows = {r["agent"]: r for r in doc["leaderboard"]}
     assert {"agent", "games", "wins", "draws", "losses", "mean_score", "elo"} <= set(rows["tit-for-tat"])
     assert rows["tit-for-tat"]["illegal_rate"] == 0.0 and rows["tit-for-tat"]["moves"] == 20
@@ -36,6 +36,8 @@ def test_json_document_and_known_scores(db: str) -> None:
     assert rows["always-defect"]["wins"] == 2 and rows["tit-for-tat"]["losses"] == 2
     assert rows["always-defect"]["elo"] > 1500 > rows["tit-for-tat"]["elo"]
     assert rows["tit-for-tat"]["metrics"] == {"mean_payoff": 0.9, "cooperation_rate": 0.1}
+    assert rows["always-defect"]["bt"] > rows["tit-for-tat"]["bt"]  # 2-0: the MLE gap is large but finite
+    assert rows["always-defect"]["bt"] + rows["tit-for-tat"]["bt"] == pytest.approx(3000, abs=0.2)  # mean at 1500
     (pair,) = doc["pairs"]
     assert pair == {"agent_a": "always-defect", "agent_b": "tit-for-tat", "games": 2, "a_wins": 2, "b_wins": 0,
                     "draws": 0, "a_mean_score": 14.0, "b_mean_score": 9.0}

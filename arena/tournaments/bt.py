@@ -169,17 +169,24 @@ def bootstrap_counts(counts: np.ndarray, n_boot: int, rng: np.random.Generator,
         yield rng.multinomial(total, counts / total, size=min(chunk, n_boot - start))
 
 
+MEAN = "mean"  # anchor value: the mean rating (not one agent) sits at the anchor rating
+
+
 def anchor_index(agents: list[str], anchor: str | None) -> int:
+    """Index of the anchor agent; -1 for :data:`MEAN` (the average is anchored instead)."""
     if anchor is None:
         return 0
+    if anchor == MEAN and MEAN not in agents:
+        return -1
     if anchor not in agents:
         raise ValueError(f"anchor {anchor!r} is not among the rated agents: {', '.join(agents)}")
     return agents.index(anchor)
 
 
 def to_elo(theta: np.ndarray, anchor: int, anchor_rating: float) -> np.ndarray:
-    """Logits (..., K) -> Elo with the anchor agent at `anchor_rating`."""
-    return anchor_rating + ELO_PER_LOGIT * (theta - theta[..., anchor : anchor + 1])
+    """Logits (..., K) -> Elo with the anchor agent (or, for -1, the mean) at `anchor_rating`."""
+    ref = theta.mean(axis=-1, keepdims=True) if anchor < 0 else theta[..., anchor : anchor + 1]
+    return anchor_rating + ELO_PER_LOGIT * (theta - ref)
 
 
 @dataclass(frozen=True)
