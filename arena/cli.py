@@ -7,6 +7,7 @@ import logging
 import sys
 import time
 from enum import Enum
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
@@ -178,6 +179,24 @@ def leaderboard_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
     except StoreError as error:
         fail(str(error))
     _report(store, run_id, as_json, anchor=anchor, seat_advantage=seat_advantage, n_boot=bootstrap)
+
+
+@app.command("report")
+def report_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
+               out_path: str = typer.Option("report.html", "--out", help="the HTML file to write"),
+               run_id: str = typer.Option(None, "--run", help="one run (default: every run in the store)"),
+               anchor: str = typer.Option(None, help="agent fixed at 1500 (default: the mean rating)")) -> None:
+    """Write one self-contained HTML report: ratings with CIs, heatmaps, rating plot, every transcript."""
+    from arena.tournaments.bt import MEAN
+    from arena.tournaments.report import build_report
+    try:
+        store = Store(db)
+        if run_id:
+            store.run_config(run_id)
+        path = build_report(store, Path(out_path), run_id, anchor=anchor or MEAN)
+    except (StoreError, ValueError, OSError) as error:
+        fail(str(error))
+    err.print(f"wrote {path}", highlight=False)
 
 
 @app.command("rate")

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from arena.trajectory import Outcome, Player, Step, Trajectory, step_from_dict
+from arena.trajectory import Outcome, Player, Step, Trajectory, step_from_dict, step_to_dict
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -28,6 +28,18 @@ CREATE TABLE IF NOT EXISTS steps (
     match_id TEXT NOT NULL REFERENCES matches(match_id), idx INTEGER NOT NULL, player INTEGER NOT NULL,
     action TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (match_id, idx));
 """
+
+
+MatchRows = tuple[str, str, str, float, list[tuple[str, int, int, str, str]]]
+
+
+def match_rows(traj: Trajectory) -> MatchRows:
+    """A finished match as the rows the store writes: (id, head JSON, outcome JSON, finished, steps)."""
+    assert traj.outcome is not None
+    head = traj.to_dict(steps=False)
+    steps = [(traj.match_id, s.index, s.player, s.action, json.dumps(step_to_dict(s))) for s in traj.steps]
+    return (traj.match_id, json.dumps(head, sort_keys=True), json.dumps(head["outcome"], sort_keys=True),
+            traj.finished, steps)
 
 
 class StoreError(RuntimeError):
@@ -104,19 +116,18 @@ class Store:
     # --- matches -------------------------------------------------------------
     def save_match(self, traj: Trajectory) -> None:
         """Commit a finished match atomically; refuses a match that is already done."""
-        assert traj.outcome is not None
-        head = {**traj.to_dict(), "steps": []}
+        self.save_rows(match_rows(traj))
+
+    def save_rows(self, rows: "MatchRows") -> None:
+        """Commit a finished match given as :func:`match_rows` (what worker processes send back)."""
+        match_id, head, outcome, finished, steps = rows
         with self._tx():
             cur = self.db.execute(
                 "UPDATE matches SET status = 'done', outcome = ?, trajectory = ?, finished = ? "
-                "WHERE match_id = ? AND status = 'pending'",
-                (json.dumps(asdict(traj.outcome), sort_keys=True), json.dumps(head, sort_keys=True),
-                 traj.finished, traj.match_id))
+                "WHERE match_id = ? AND status = 'pending'", (outcome, head, finished, match_id))
             if cur.rowcount != 1:
-                raise StoreError(f"match {traj.match_id} is unknown or already finished")
-            self.db.executemany("INSERT INTO steps VALUES (?, ?, ?, ?, ?)",
-                                [(traj.match_id, s.index, s.player, s.action, json.dumps(asdict(s)))
-                                 for s in traj.steps])
+                raise StoreError(f"match {match_id} is unknown or already finished")
+            self.db.executemany("INSERT INTO steps VALUES (?, ?, ?, ?, ?)", steps)
 
     def fail_match(self, match_id: str, reason: str) -> None:
         """Mark a match that could not be played (a bug, not a forfeit); it is not replayed."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -33,6 +33,12 @@ class Step:
     cost: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
     rewards: list[float] = field(default_factory=list)
+
+
+def step_to_dict(step: Step) -> dict[str, Any]:
+    data = dict(step.__dict__)
+    data["attempts"] = [dict(a.__dict__) for a in step.attempts]
+    return data
 
 
 def step_from_dict(data: dict[str, Any]) -> Step:
@@ -68,8 +74,13 @@ class Trajectory:
     started: float = 0.0
     finished: float = 0.0
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def to_dict(self, steps: bool = True) -> dict[str, Any]:
+        """Plain JSON-ready data (shallow: nested dicts/lists are shared, not copied)."""
+        data = dict(self.__dict__)
+        data["players"] = [dict(p.__dict__) for p in self.players]
+        data["steps"] = [step_to_dict(s) for s in self.steps] if steps else []
+        data["outcome"] = dict(self.outcome.__dict__) if self.outcome else None
+        return data
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True)

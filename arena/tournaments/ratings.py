@@ -16,23 +16,36 @@ from arena.trajectory import Outcome, Player
 Result = tuple[int, str, list[Player], Outcome]
 
 
-def elo(results: Iterable[Result], k: float = 32.0, start: float = 1500.0) -> dict[str, float]:
-    ratings: dict[str, float] = defaultdict(lambda: start)
-    for _, _, players, outcome in sorted(results, key=lambda r: r[0]):
+def elo_history(results: Iterable[Result], k: float = 32.0,
+                start: float = 1500.0) -> dict[str, list[tuple[int, float]]]:
+    """Online Elo of every agent after each match, in the order given (the store's schedule order):
+    ``{agent: [(matches played so far in the whole run, rating), ...]}``, starting at ``start``."""
+    ratings: dict[str, float] = {}
+    history: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for n, (_, _, players, outcome) in enumerate(results, 1):
         names = [p.name for p in players]
         for name in names:
-            ratings[name] = ratings[name]
+            if name not in ratings:
+                ratings[name] = start
+                history[name].append((n - 1, start))
         scale = k / max(len(players) - 1, 1)
         delta: dict[str, float] = defaultdict(float)
         for a, b in itertools.combinations(range(len(players)), 2):
-            ra, rb = ratings[names[a]], ratings[names[b]]
-            expected = 1 / (1 + 10 ** ((rb - ra) / 400))
-            actual = 1.0 if outcome.ranks[a] < outcome.ranks[b] else 0.5 if outcome.ranks[a] == outcome.ranks[b] else 0.0
+            ra, rb = outcome.ranks[players[a].seat], outcome.ranks[players[b].seat]
+            expected = 1 / (1 + 10 ** ((ratings[names[b]] - ratings[names[a]]) / 400))
+            actual = 1.0 if ra < rb else 0.5 if ra == rb else 0.0
             delta[names[a]] += scale * (actual - expected)
             delta[names[b]] -= scale * (actual - expected)
         for name, d in delta.items():
             ratings[name] += d
-    return dict(ratings)
+        for name in set(names):
+            history[name].append((n, ratings[name]))
+    return dict(history)
+
+
+def elo(results: Iterable[Result], k: float = 32.0, start: float = 1500.0) -> dict[str, float]:
+    """Final online Elo (K=32) after the results in the order given."""
+    return {name: series[-1][1] for name, series in elo_history(results, k, start).items()}
 
 
 def _wdl(ranks: list[int], seat: int) -> str:

@@ -25,14 +25,14 @@ import math
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from arena.store import Store
-from arena.tournaments.bt import bt_leaderboard, fit_bt, win_matrix
+from arena.tournaments.bt import MEAN, bt_leaderboard, fit_bt, win_matrix
 from arena.tournaments.plackett import openskill_ratings, pl_leaderboard
-from arena.tournaments.ratings import Result, leaderboard
+from arena.tournaments.ratings import Result, elo_history, leaderboard
 from arena.tournaments.report_html import (Html, esc, forest_svg, heatmap_svg, join, line_chart_svg, page_close,
                                            page_open, slug, table, tag)
 from arena.tournaments.stats import agent_stats
@@ -44,6 +44,25 @@ BIG_STORE = 2000
 FIELD_LIMIT = 50_000
 BIG_FIELD_LIMIT = 2_000
 MAX_POINTS = 400  # points per agent in the rating plot
+
+
+@dataclass(frozen=True)
+class Rating:
+    """How ratings are computed: bootstrap replicates, seed, anchor (an agent, or MEAN: the mean is 1500)."""
+
+    n_boot: int = 1000
+    seed: int = 0
+    anchor: str = MEAN
+
+    def within(self, results: Sequence[Result]) -> "Rating":
+        """These options for a subset of the results (the mean anchor when the anchor agent is not in it)."""
+        present = any(p.name == self.anchor for _, _, players, _ in results for p in players)
+        return self if present or self.anchor == MEAN else replace(self, anchor=MEAN)
+
+    def describe(self) -> str:
+        where = "the mean rating" if self.anchor == MEAN else self.anchor
+        return (f"Elo scale, {where} = 1500; 95% intervals and rank intervals from {self.n_boot} bootstrap "
+                "resamples of whole matches")
 
 
 @dataclass
@@ -58,23 +77,27 @@ class MatchRow:
     detail: str = ""
 
 
-def build_report(store: Store, out: Path, run_id: str | None = None, *, n_boot: int = 1000,
-                 seed: int = 0) -> Path:
-    """Write the HTML report of ``run_id`` (every run when None) to ``out``; returns its path."""
-    out = Path(out)
+def build_report(store: Store, out: Path, run_id: str | None = None, *, n_boot: int = 1000, seed: int = 0,
+                 anchor: str = MEAN) -> Path:
+    """Write the HTML report of ``run_id`` (every run when None) to ``out``; returns its path.
+    ``anchor``: the agent rated 1500 (default: the mean rating is 1500)."""
+    out, rating = Path(out), Rating(n_boot, seed, anchor)
     matches = list_matches(store, run_id)
     results = list(store.results(run_id))
     limit = BIG_FIELD_LIMIT if len(matches) > BIG_STORE else FIELD_LIMIT
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.write(page_open(f"arena report — {run_id or 'all runs'}"))
-        fh.write(header(store, run_id, matches, limit))
-        fh.write(summary_sections(store, run_id, results, n_boot, seed))
-        fh.write(match_list(matches))
-        write_transcripts(fh, store, matches, limit)
-        fh.write(page_close())
-    os.replace(tmp, out)
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(page_open(f"arena report — {run_id or 'all runs'}"))
+            fh.write(header(store, run_id, matches, limit))
+            fh.write(summary_sections(store, run_id, results, rating))
+            fh.write(match_list(matches))
+            write_transcripts(fh, store, matches, limit)
+            fh.write(page_close())
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
     log.info("report of %s: %d matches, %.1f MB -> %s", run_id or "all runs", len(matches),
              out.stat().st_size / 1e6, out)
     return out
@@ -95,33 +118,6 @@ def list_matches(store: Store, run_id: str | None) -> list[MatchRow]:
     return rows
 
 
-def elo_history(results: Iterable[Result], k: float = 32.0, start: float = 1500.0) -> dict[str, list[tuple[int, float]]]:
-    """Online Elo of every agent after each match (1-based match number in schedule order), the
-    same updates as :func:`arena.tournaments.ratings.elo`; each series starts at the agent's first match."""
-    ratings: dict[str, float] = {}
-    history: dict[str, list[tuple[int, float]]] = defaultdict(list)
-    for n, (_, _, players, outcome) in enumerate(sorted(results, key=lambda r: r[0]), 1):
-        names = [p.name for p in players]
-        for name in names:
-            if name not in ratings:
-                ratings[name] = start
-                history[name].append((n - 1, start))
-        delta: dict[str, float] = defaultdict(float)
-        scale = k / max(len(players) - 1, 1)
-        for a in range(len(players)):
-            for b in range(a + 1, len(players)):
-                expected = 1 / (1 + 10 ** ((ratings[names[b]] - ratings[names[a]]) / 400))
-                ra, rb = outcome.ranks[a], outcome.ranks[b]
-                actual = 1.0 if ra < rb else 0.5 if ra == rb else 0.0
-                delta[names[a]] += scale * (actual - expected)
-                delta[names[b]] -= scale * (actual - expected)
-        for name, d in delta.items():
-            ratings[name] += d
-        for name in set(names):
-            history[name].append((n, ratings[name]))
-    return dict(history)
-
-
 def thin(points: list[tuple[int, float]], most: int = MAX_POINTS) -> list[tuple[int, float]]:
     """At most ``most`` evenly spaced points, always keeping the first and the last."""
     if len(points) <= most:
@@ -130,10 +126,10 @@ def thin(points: list[tuple[int, float]], most: int = MAX_POINTS) -> list[tuple[
     return [points[round(i * step)] for i in range(most)]
 
 
-def rated_rows(results: Sequence[Result], stats: dict[str, dict[str, Any]], n_boot: int,
-               seed: int) -> list[dict[str, Any]]:
+def rated_rows(results: Sequence[Result], stats: dict[str, dict[str, Any]], rating: Rating) -> list[dict[str, Any]]:
     """Leaderboard rows in BT order (agents BT cannot rate last): BT, W/D/L, Elo, metrics, move stats."""
-    bt = {r["agent"]: r for r in bt_leaderboard(results, n_boot=n_boot, seed=seed)}
+    bt = {r["agent"]: r for r in bt_leaderboard(results, n_boot=rating.n_boot, seed=rating.seed,
+                                                anchor=rating.anchor)}
     basic = {r["agent"]: r for r in leaderboard(list(results))}
     order = list(bt) + sorted(set(basic) - set(bt))
     return [{**basic.get(a, {}), **stats.get(a, {}), **bt.get(a, {}), "agent": a} for a in order]
@@ -161,16 +157,16 @@ def header(store: Store, run_id: str | None, matches: list[MatchRow], limit: int
     return join(lines)
 
 
-def summary_sections(store: Store, run_id: str | None, results: list[Result], n_boot: int, seed: int) -> Html:
+def summary_sections(store: Store, run_id: str | None, results: list[Result], rating: Rating) -> Html:
     if not results:
         return tag("p", "No finished matches yet: nothing to rate.", id="leaderboard")
     stats = agent_stats(store, run_id)
-    rows = rated_rows(results, stats, n_boot, seed)
-    parts = [leaderboard_section(rows, n_boot)]
+    rows = rated_rows(results, stats, rating)
+    parts = [leaderboard_section(rows, rating)]
     if any(len(players) > 2 for _, _, players, _ in results):
-        parts.append(multiplayer_section(results, n_boot, seed))
+        parts.append(multiplayer_section(results, rating))
     parts += [heatmap_section(results, [r["agent"] for r in rows]), elo_section(results),
-              per_game_section(results, n_boot, seed)]
+              per_game_section(results, rating)]
     return join(parts)
 
 
@@ -186,7 +182,7 @@ def _rating_cells(row: dict[str, Any]) -> list[str]:
             f"{row['rank']} ({row['rank_low']}–{row['rank_high']})"]
 
 
-def leaderboard_section(rows: list[dict[str, Any]], n_boot: int) -> Html:
+def leaderboard_section(rows: list[dict[str, Any]], rating: Rating) -> Html:
     coop = any("cooperation_rate" in r.get("metrics", {}) for r in rows)
     heads = ["agent", "#", "BT rating", "95% CI", "rank (95%)", "games", "W", "D", "L", "mean score", "Elo",
              *(["coop"] if coop else []), "illegal", "fallback", "latency", "tokens"]
@@ -200,9 +196,7 @@ def leaderboard_section(rows: list[dict[str, Any]], n_boot: int) -> Html:
                      "–" if "mean_latency" not in r else f"{r['mean_latency'] * 1000:.0f} ms",
                      _num(r, "tokens", "d")])
     rated = [r for r in rows if "rating" in r]
-    anchor = min((r["agent"] for r in rated), default="")
-    note = (f"Bradley–Terry on the Elo scale, anchored at 1500 for {anchor} (so its interval has no width); "
-            f"95% intervals and rank intervals from {n_boot} bootstrap resamples of whole matches. "
+    note = (f"Bradley–Terry ratings: {rating.describe()}. "
             "Elo: online, K=32, schedule order. illegal: refused answers / answers; fallback: moves decided "
             "by the fallback; latency: mean per answered move.")
     return join([tag("h2", "Leaderboard", id="leaderboard"),
@@ -210,8 +204,8 @@ def leaderboard_section(rows: list[dict[str, Any]], n_boot: int) -> Html:
                   tag("p", note, class_="note")])
 
 
-def multiplayer_section(results: list[Result], n_boot: int, seed: int) -> Html:
-    pl = pl_leaderboard(results, n_boot=n_boot, seed=seed)
+def multiplayer_section(results: list[Result], rating: Rating) -> Html:
+    pl = pl_leaderboard(results, n_boot=rating.n_boot, seed=rating.seed, anchor=rating.anchor)
     skill = {r["agent"]: r for r in openskill_ratings(results)}
     heads = ["agent", "PL rating", "95% CI", "rank (95%)", "games", "OpenSkill μ", "σ", "ordinal μ−3σ"]
     body = [[r["agent"], *_rating_cells(r), str(r["games"]), _num(skill.get(r["agent"], {}), "mu", ".2f"),
@@ -259,18 +253,19 @@ def elo_section(results: list[Result]) -> Html:
     return join([tag("h2", "Elo over games", id="elo-plot"), tag("div", chart, class_="elo-plot")])
 
 
-def per_game_section(results: list[Result], n_boot: int, seed: int) -> Html:
+def per_game_section(results: list[Result], rating: Rating) -> Html:
     parts = [tag("h2", "Per game", id="per-game")]
     for game in sorted({r[1] for r in results}):
         sub = [r for r in results if r[1] == game]
-        rows = rated_rows(sub, {}, n_boot, seed)
+        local = rating.within(sub)
+        rows = rated_rows(sub, {}, local)
         heads = ["agent", "#", "BT rating", "95% CI", "rank (95%)", "games", "W", "D", "L", "mean score", "Elo"]
         body = [[r["agent"], str(i), *_rating_cells(r), _num(r, "games", "d"), _num(r, "wins", "d"),
                  _num(r, "draws", "d"), _num(r, "losses", "d"), _num(r, "mean_score", ".2f"), _num(r, "elo", ".0f")]
                 for i, r in enumerate(rows, 1)]
         parts += [tag("h3", f"{game} — {len(sub)} matches", id=f"game-{slug(game)}"), table(heads, body)]
         if any(len(players) > 2 for _, _, players, _ in sub):
-            pl = pl_leaderboard(sub, n_boot=n_boot, seed=seed)
+            pl = pl_leaderboard(sub, n_boot=local.n_boot, seed=local.seed, anchor=local.anchor)
             parts.append(table(["agent", "PL rating", "95% CI", "rank (95%)", "games"],
                                [[r["agent"], *_rating_cells(r), str(r["games"])] for r in pl]))
     return join(parts)
@@ -290,7 +285,8 @@ def result_text(m: MatchRow) -> tuple[str, str, str]:
     best = [s for s, r in enumerate(o.ranks) if r == min(o.ranks)]
     winner = "draw" if len(best) > 1 else names.get(best[0], f"seat {best[0]}")
     how = o.reason if o.forfeited_by is None else f"{o.reason} by {names.get(o.forfeited_by, o.forfeited_by)}"
-    return " – ".join(f"{s:.2f}".rstrip("0").rstrip(".") for s in o.scores), winner, how + (f": {o.detail}" if o.detail else "")
+    scores = " – ".join(f"{s:.2f}".rstrip("0").rstrip(".") for s in o.scores)
+    return scores, winner, how + (f": {o.detail}" if o.detail else "")
 
 
 def players_text(players: list[Player]) -> str:

@@ -23,10 +23,11 @@ body{font:14px/1.4 system-ui,sans-serif;margin:0 auto;max-width:1400px;padding:0
 h1{margin:.6em 0 .2em}h2{border-bottom:2px solid #ddd;margin-top:1.6em}
 table{border-collapse:collapse;margin:.4em 0}
 th,td{border:1px solid #ddd;padding:2px 6px;text-align:right;vertical-align:top}
-th{background:#f3f3f3}td.t,th.t{text-align:left}
+th{background:#f3f3f3}td{white-space:nowrap}td.t,th.t{text-align:left;white-space:normal}
 .flex{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
 .note{color:#666;font-size:12px}
-pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f7;padding:4px 6px;margin:2px 0;max-height:30em;overflow:auto}
+pre{white-space:pre-wrap;word-break:break-word;background:#f7f7f7;padding:4px 6px;margin:2px 0;
+max-height:30em;overflow:auto}
 details{margin:2px 0}summary{cursor:pointer}
 details.match{border:1px solid #ddd;border-radius:4px;padding:2px 8px;margin:4px 0}
 details.match:target{border-color:#1f77b4;box-shadow:0 0 0 2px #1f77b4}
@@ -139,8 +140,8 @@ def forest_svg(rows: Sequence[dict], label: str = "rating (Elo scale)", margin: 
     if not rows:
         return Html("")
     points = [r["rating"] for r in rows]
-    lo = max(min(r["ci_low"] for r in rows), min(points) - margin)
-    hi = min(max(r["ci_high"] for r in rows), max(points) + margin)
+    lo = min(min(points), max(min(r["ci_low"] for r in rows), min(points) - margin))
+    hi = max(max(points), min(max(r["ci_high"] for r in rows), max(points) + margin))
     lo, hi = (lo - 10, hi + 10) if hi - lo < 20 else (lo, hi)
     left, width, line = 230, 360, 20
     height = 40 + line * len(rows)
@@ -158,9 +159,9 @@ def forest_svg(rows: Sequence[dict], label: str = "rating (Elo scale)", margin: 
                    f'stroke="{colour}" stroke-width="2"/>')
         for end, cut, sign in ((r["ci_low"], r["ci_low"] < lo, -1), (r["ci_high"], r["ci_high"] > hi, 1)):
             xe = x(end)
-            shape = (f'<path d="M{xe + 6 * sign:.1f},{y} l{-6 * sign},-4 v8 z" fill="{colour}"/>' if cut else
-                     f'<line x1="{xe:.1f}" x2="{xe:.1f}" y1="{y - 4}" y2="{y + 4}" stroke="{colour}" stroke-width="2"/>')
-            out.append(shape)
+            arrow = f'<path d="M{xe + 6 * sign:.1f},{y} l{-6 * sign},-4 v8 z" fill="{colour}"/>'
+            cap = f'<line x1="{xe:.1f}" x2="{xe:.1f}" y1="{y - 4}" y2="{y + 4}" stroke="{colour}" stroke-width="2"/>'
+            out.append(arrow if cut else cap)
         out.append(f'<circle cx="{x(r["rating"]):.1f}" cy="{y}" r="4" fill="{colour}">'
                    f'<title>{esc(r["agent"])}: {r["rating"]:.0f} [{r["ci_low"]:.0f}, {r["ci_high"]:.0f}]</title>'
                    f'</circle>')

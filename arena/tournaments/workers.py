@@ -1,7 +1,8 @@
 """Parallel execution: matches in local worker processes or as Ray tasks.
 
-Workers only play; results come back as trajectory JSON and this process stores
-them, so the store has one writer and resume works the same for every backend.
+Workers only play; each batch of matches comes back as ready-to-insert store rows
+and this process writes them, so the store has one writer and resume works the
+same for every backend.
 """
 
 from __future__ import annotations
@@ -9,16 +10,18 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
 from functools import lru_cache
 from typing import Any
 
-from arena.store import PlannedMatch, Store
+from arena.store import MatchRows, PlannedMatch, Store, match_rows
 from arena.tournaments.config import RunConfig
-from arena.trajectory import Player, Trajectory
+from arena.trajectory import Player
 
-Result = tuple[str | None, str | None]  # (trajectory JSON, error text)
+Result = tuple[MatchRows | None, str | None]  # (store rows, error text)
+BATCH = 8
 
 
 @lru_cache(maxsize=8)
@@ -27,49 +30,61 @@ def _resolved(config_json: str) -> Any:
     return resolve(RunConfig.from_dict(json.loads(config_json)), build=False)
 
 
-def play_remote(config_json: str, match: dict[str, Any]) -> Result:
-    """Play one planned match in a worker; never raises (errors come back as text)."""
+def play_batch(config_json: str, matches: list[dict[str, Any]]) -> list[Result]:
+    """Play planned matches in a worker; never raises (errors come back as text)."""
     from arena.tournaments.runner import play_one
-    planned = PlannedMatch(**{**match, "players": [Player(**p) for p in match["players"]]})
-    try:
-        traj = asyncio.run(play_one(_resolved(config_json), planned))
-    except Exception as err:
-        return None, f"{type(err).__name__}: {err}"
-    return traj.to_json(), None
+    out: list[Result] = []
+    for match in matches:
+        planned = PlannedMatch(**{**match, "players": [Player(**p) for p in match["players"]]})
+        try:
+            out.append((match_rows(asyncio.run(play_one(_resolved(config_json), planned))), None))
+        except Exception as err:
+            out.append((None, f"{type(err).__name__}: {err}"))
+    return out
 
 
 class _Failure(Exception):
     pass
 
 
-def _finish(store: Store, match: PlannedMatch, result: Result, on_done: Any) -> None:
+def _finish(store: Store, batch: list[PlannedMatch], results: list[Result], on_done: Any) -> None:
     from arena.tournaments.runner import record
-    text, error = result
-    traj = Trajectory.from_json(text) if text else None
-    record(store, match, traj, None if traj else _Failure(error))
-    if on_done:
-        on_done(traj)
+    for match, (rows, error) in zip(batch, results):
+        if rows is not None:
+            store.save_rows(rows)
+        else:
+            record(store, match, None, _Failure(error))
+        if on_done:
+            on_done(None)
+
+
+def _batches(pending: list[PlannedMatch], workers: int) -> list[list[PlannedMatch]]:
+    size = max(1, min(BATCH, len(pending) // (4 * workers) or 1))
+    return [pending[i:i + size] for i in range(0, len(pending), size)]
 
 
 def run_parallel(store: Store, config: RunConfig, pending: list[PlannedMatch], on_done: Any = None) -> None:
     config_json = json.dumps(asdict(config), sort_keys=True)
+    batches = _batches(pending, config.workers)
     if config.backend == "ray":
-        _run_ray(store, config, config_json, pending, on_done)
+        _run_ray(store, config, config_json, batches, on_done)
         return
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=config.workers, mp_context=context) as pool:
-        futures = {pool.submit(play_remote, config_json, asdict(m)): m for m in pending}
+    with ProcessPoolExecutor(max_workers=config.workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = {pool.submit(play_batch, config_json, [asdict(m) for m in b]): b for b in batches}
         for future in as_completed(futures):
             _finish(store, futures[future], future.result(), on_done)
 
 
-def _run_ray(store: Store, config: RunConfig, config_json: str, pending: list[PlannedMatch], on_done: Any) -> None:
+def _run_ray(store: Store, config: RunConfig, config_json: str, batches: list[list[PlannedMatch]],
+             on_done: Any) -> None:
     import ray
     if not ray.is_initialized():
-        ray.init(num_cpus=config.workers, include_dashboard=False, log_to_driver=False,
-                 configure_logging=False, ignore_reinit_error=True)
-    task = ray.remote(play_remote)
-    refs = {task.remote(config_json, asdict(m)): m for m in pending}
+        options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}
+        if not os.environ.get("RAY_ADDRESS"):  # a cluster address means: join it, don't start one
+            options["num_cpus"] = config.workers
+        ray.init(**options)
+    task = ray.remote(play_batch)
+    refs = {task.remote(config_json, [asdict(m) for m in b]): b for b in batches}
     waiting = list(refs)
     while waiting:
         ready, waiting = ray.wait(waiting, num_returns=1)

@@ -53,3 +53,28 @@ class Sleeper:
 
 
 NOT_AN_AGENT = 42
+
+
+SCRIPT_PAYLOAD = "<script>alert(1)</script>"
+IMG_PAYLOAD = "<img src=x onerror=\"document.body.setAttribute('data-pwned','img')\">"
+DOM_PAYLOAD = "<script>document.body.setAttribute('data-pwned','script')</script>"
+
+
+class HtmlInjector:
+    """Answers with HTML/script payloads to test that reports escape agent output: first a refused
+    answer that is only a payload, then (told why) a payload followed by the last legal action, with
+    payloads in the LLM messages and completion too; a free-text turn (cheap talk) gets a payload."""
+
+    def __init__(self, note: str = "") -> None:
+        self.note = note
+
+    def act(self, turn: Turn) -> Decision:
+        messages = [{"role": "system", "content": IMG_PAYLOAD}, {"role": "user", "content": turn.text}]
+        if turn.legal_actions is None:
+            action = f"{IMG_PAYLOAD} {DOM_PAYLOAD}"
+        elif turn.feedback is None:
+            action = SCRIPT_PAYLOAD
+        else:
+            action = f"{IMG_PAYLOAD} {turn.legal_actions[-1]}"
+        return Decision(action=action, messages=messages, completion=DOM_PAYLOAD + action,
+                        tokens_in=7, tokens_out=3, info={"note": self.note or IMG_PAYLOAD})
