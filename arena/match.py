@@ -79,7 +79,8 @@ async def _decide(state: State, player: int, agent: Any, policy: Policy, rng: ra
             if legal is not None and action not in legal:
                 raise ValueError(f"{action!r} is not legal now; legal: {', '.join(legal)}")
         except ValueError as err:
-            attempts.append(Attempt(str(decision.action), str(err)))
+            attempts.append(Attempt(str(decision.action), str(err), decision.completion, decision.tokens_in,
+                                    decision.tokens_out, decision.cost, latency))
             continue
         return _step(index, player, text, legal, action, decision, attempts, latency)
     if policy.fallback == "forfeit":

@@ -9,10 +9,15 @@ from typing import Any
 
 @dataclass
 class Attempt:
-    """One rejected answer: what the agent said and why it was refused."""
+    """One rejected answer: what the agent said, why it was refused, and what it cost."""
 
     text: str
     error: str
+    completion: str | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float = 0.0
+    latency: float = 0.0
 
 
 @dataclass

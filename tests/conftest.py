@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,3 +24,20 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300,
 @pytest.fixture
 def db(tmp_path: Path) -> str:
     return str(tmp_path / "arena.db")
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, float]]:
+    """A fresh ARENA_CACHE for the session with SmolLM2 built into it, and the build time.
+
+    Subprocesses started after this fixture inherit ARENA_CACHE, so they reuse the build.
+    """
+    os.environ["HF_HUB_OFFLINE"] = "1"  # never reach the hub, whatever happens
+    from arena.agents.backends.local import model_folder
+    cache = tmp_path_factory.mktemp("arena-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ARENA_CACHE", str(cache))
+        started = time.perf_counter()
+        folder = model_folder("smollm2")
+        yield folder, time.perf_counter() - started
+    shutil.rmtree(cache, ignore_errors=True)  # half a gigabyte

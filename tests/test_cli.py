@@ -16,10 +16,17 @@ import pytest
 from tests.conftest import ROOT, run_cli
 
 
-def test_quickstart_runs(db: str) -> None:
-    proc = run_cli("run", "--db", db)
+@pytest.mark.slow
+def test_quickstart_runs(db: str, built: tuple[Path, float]) -> None:
+    """`arena run` with no arguments: the embedded model (generate and choice) against two baselines."""
+    proc = run_cli("run", "--db", db, "--json")
     assert proc.returncode == 0, proc.stderr
-    assert "leaderboard" in proc.stdout and "tit-for-tat" in proc.stdout
+    rows = {r["agent"]: r for r in json.loads(proc.stdout)["leaderboard"]}
+    assert set(rows) == {"smollm2", "smollm2-choice", "tit-for-tat", "always-defect"}
+    assert all(r["games"] == 6 for r in rows.values())
+    assert rows["smollm2"]["tokens"] > 0 and rows["smollm2-choice"]["illegal_rate"] == 0.0
+    # always-defect never loses a repeated PD on total payoff
+    assert rows["always-defect"]["losses"] == 0
 
 
 def test_json_document_and_known_scores(db: str) -> None:

@@ -134,3 +134,25 @@ def test_unknown_mode_and_params_are_one_line_errors() -> None:
         parse_agent("openai/x:mode=pick").make()
     with pytest.raises(SpecError, match="unknown parameter.*valid:"):
         parse_agent("local:smollm2,colour=red")
+
+
+@pytest.mark.slow
+def test_local_smollm2_tournament_offline(built: tuple[Path, float], tmp_path: Path) -> None:
+    """The issue's command, offline: the embedded model plays and its move statistics are reported."""
+    db = str(tmp_path / "llm.db")
+    proc = run_cli("run", "--game", "prisoners-dilemma", "--agent", "local:smollm2", "--agent", "tit-for-tat",
+                   "--games-per-pair", "2", "--json", "--db", db,
+                   env={"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["agent"]: r for r in json.loads(proc.stdout)["leaderboard"]}
+    llm_row = rows["local:smollm2"]
+    assert llm_row["games"] == 2 and llm_row["moves"] == 20
+    assert llm_row["tokens"] > 0 and llm_row["mean_latency"] > 0
+    assert 0.0 <= llm_row["illegal_rate"] <= 1.0 and 0.0 <= llm_row["fallback_rate"] <= 1.0
+    steps = [json.loads(d) for (d,) in sqlite3.connect(db).execute("SELECT data FROM steps")]
+    answered = [s for s in steps if s["completion"]]
+    assert answered and all(s["messages"][0]["role"] == "system" for s in answered)
+    choice = run_cli("run", "--game", "prisoners-dilemma:rounds=3", "--agent", "local:smollm2:mode=choice",
+                     "--agent", "always-defect", "--games-per-pair", "1", "--json", "--db", db)
+    row = {r["agent"]: r for r in json.loads(choice.stdout)["leaderboard"]}["local:smollm2:mode=choice"]
+    assert row["illegal_rate"] == 0.0 and row["fallback_rate"] == 0.0  # scoring never picks an illegal move

@@ -70,7 +70,7 @@ class LLMAgent:
             raise ValueError(f"unknown mode {mode!r}; valid: {', '.join(MODES)}")
         self.backend, self.mode, self.reasoning = backend, mode, reasoning
         self.temperature, self.seed = temperature, seed
-        self.max_tokens = max_tokens or (384 if reasoning else 48)
+        self.max_tokens = max_tokens or (384 if reasoning else 24)
         self.template = load_template(template) if template else DEFAULT_USER
         self._last: tuple[int, list[dict[str, str]]] | None = None
         self._match_seed: int | None = None

@@ -102,22 +102,33 @@ class State(ABC):
 
 
 def match_choice(text: str, legal: list[str]) -> str:
-    """Find exactly one legal option in an answer; explain the failure otherwise.
+    """Find the one legal option an answer names; explain the failure otherwise.
 
-    Accepts an exact (case-insensitive) answer, or an answer whose last
-    standalone token is a legal option ("I choose: C" -> "C").
+    Accepted: the exact option (case-insensitive), or an answer that names exactly
+    one distinct option as a standalone word ("I choose **Paper**", "C. I cooperate").  Single-letter options match only
+    in their own case, so "I'd" never reads as "D".  Naming several options is refused.
     """
     answer = text.strip().strip("`'\".*[]() ").strip()
     by_lower = {option.lower(): option for option in legal}
     if answer.lower() in by_lower:
         return by_lower[answer.lower()]
-    tokens = [t for t in re.split(r"[^\w\-+$.]+", answer) if t]
-    for token in reversed(tokens):
-        if token.lower() in by_lower:
-            return by_lower[token.lower()]
+    tokens = [t for t in re.split(r"[^\w\-+$]+", answer) if t]
+    named = [_option(t, legal, by_lower) for t in tokens]
+    found = [n for n in named if n is not None]
+    if len(set(found)) == 1:
+        return found[0]
     shown = ", ".join(legal) if len(legal) <= 40 else ", ".join(legal[:40]) + ", ..."
     snippet = answer[:60] + ("..." if len(answer) > 60 else "")
+    if found:
+        raise IllegalAction(f"'{snippet}' names several actions ({', '.join(dict.fromkeys(found))}); "
+                            f"answer with exactly one of: {shown}")
     raise IllegalAction(f"'{snippet}' is not a legal action; answer with exactly one of: {shown}")
+
+
+def _option(token: str, legal: list[str], by_lower: dict[str, str]) -> str | None:
+    if len(token) == 1:
+        return token if token in legal else None
+    return by_lower.get(token.lower())
 
 
 def rank_scores(scores: list[float]) -> list[int]:

@@ -31,7 +31,8 @@ from arena.match import Policy
 from arena.registry import SpecError
 
 QUICKSTART_GAMES = ["prisoners-dilemma"]
-QUICKSTART_AGENTS = ["tit-for-tat", "always-defect", "win-stay-lose-shift", "random"]
+QUICKSTART_AGENTS = ["smollm2=local:smollm2", "smollm2-choice=local:smollm2:mode=choice", "tit-for-tat",
+                     "always-defect"]
 SCHEDULES = ("round-robin", "gauntlet", "swiss")
 BACKENDS = ("local", "ray")
 

