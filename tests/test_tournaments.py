@@ -136,3 +136,10 @@ def test_rate_jsonl(tmp_path: Path) -> None:
     path.write_text('{"players": ["a", "b"], "ranks": [1]}\n')
     bad = run_cli("rate", str(path))
     assert bad.returncode == 2 and ":1:" in bad.stderr
+
+
+@pytest.mark.parametrize("spec", sorted(Path("examples").glob("*.toml")), ids=lambda p: p.name)
+def test_example_specs_are_valid(spec: Path) -> None:
+    from arena.tournaments.runner import first_plan, resolve
+    config = build_config(str(spec), {})
+    assert first_plan("r", config, resolve(config, build=False))
