@@ -153,10 +153,30 @@ def parse_game(spec: str) -> GameSpec:
 _NAME = re.compile(r"^([A-Za-z0-9_.\-]+)=")
 
 
+@dataclass(frozen=True)
+class AgentInfo:
+    """A built-in agent kind: ``make(**params)`` builds one; ``params`` are the typed defaults."""
+
+    make: Callable[..., Any]
+    params: dict[str, Any] = field(default_factory=dict)
+    summary: str = ""
+
+
+AGENT_MODULES = ("arena.agents.baselines",)
+
+
+@cache
+def builtin_agents() -> dict[str, AgentInfo]:
+    """Every module in :data:`AGENT_MODULES` exposes ``AGENTS: dict[str, AgentInfo]``."""
+    agents: dict[str, AgentInfo] = {}
+    for module in AGENT_MODULES:
+        agents.update(importlib.import_module(module).AGENTS)
+    return agents
+
+
 def agent_kinds() -> dict[str, str]:
     """Kind -> one-line summary, for ``arena list agents``."""
-    from arena.agents.baselines import BASELINES
-    kinds = {k: summary for k, (_, summary) in BASELINES.items()}
+    kinds = {k: info.summary for k, info in builtin_agents().items()}
     kinds["local:smollm2"] = "embedded SmolLM2-135M-Instruct on the CPU (local:PATH: any HF model folder)"
     kinds["provider/model"] = "any litellm model id, e.g. openai/gpt-4o-mini, ollama/llama3 (keys from env)"
     kinds.update({name: "plug-in (entry point)" for name in _entry_points("arena.agents")})
@@ -169,14 +189,14 @@ def parse_agent(spec: str) -> AgentSpec:
     name = m.group(1) if m else text
     body = text[m.end():] if m else text
     kind, _, rest = body.partition(":")
-    from arena.agents.baselines import BASELINES
-    if kind in BASELINES:
+    if kind in builtin_agents():
+        info = builtin_agents()[kind]
         positional, raw = split_params(rest, f"agent {kind}")
         if positional:
-            raise SpecError(f"agent {kind}: expected key=value parameters; valid keys: seed")
-        params = typed_params(raw, {"seed": 0}, f"agent {kind}")
-        cls = BASELINES[kind][0]
-        return AgentSpec(name, kind, params, text, lambda: cls(**params))
+            raise SpecError(f"agent {kind}: expected key=value parameters; valid keys: "
+                            f"{', '.join(sorted(info.params)) or 'none'}")
+        params = typed_params(raw, info.params, f"agent {kind}")
+        return AgentSpec(name, kind, params, text, lambda: _build(info, params, kind))
     if kind == "local" or "/" in kind:
         return _llm_spec(name, kind, rest, text)
     eps = _entry_points("arena.agents")
@@ -192,6 +212,13 @@ def parse_agent(spec: str) -> AgentSpec:
         return AgentSpec(name, f"{kind}:{attr}", params, text, lambda: _instantiate(target, params, kind))
     raise SpecError(f"unknown agent {kind!r}; valid: {', '.join(sorted(agent_kinds()))}, "
                     "local:smollm2, local:PATH, provider/model (litellm), or pkg.module:Class")
+
+
+def _build(info: AgentInfo, params: dict[str, Any], kind: str) -> Any:
+    try:
+        return info.make(**params)
+    except ValueError as err:
+        raise SpecError(f"agent {kind}: {err}") from None
 
 
 def _llm_spec(name: str, kind: str, rest: str, text: str) -> AgentSpec:

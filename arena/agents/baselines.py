@@ -11,6 +11,7 @@ import random
 from typing import Any
 
 from arena.agents.base import Decision, Turn
+from arena.registry import AgentInfo
 
 
 class Scripted:
@@ -99,7 +100,7 @@ class Alternate(Scripted):
         return c if len(mine) % 2 == 0 else d
 
 
-BASELINES: dict[str, tuple[type[Scripted], str]] = {
+_BASELINES: dict[str, tuple[type[Scripted], str]] = {
     "random": (RandomAgent, "uniformly random legal action"),
     "always-cooperate": (AlwaysCooperate, "always the cooperative action"),
     "always-defect": (AlwaysDefect, "always the defecting action"),
@@ -109,3 +110,5 @@ BASELINES: dict[str, tuple[type[Scripted], str]] = {
     "win-stay-lose-shift": (WinStayLoseShift, "Pavlov: repeat after a win, switch after a loss"),
     "alternate": (Alternate, "C, D, C, D, ..."),
 }
+
+AGENTS = {kind: AgentInfo(cls, {"seed": 0}, summary) for kind, (cls, summary) in _BASELINES.items()}
