@@ -66,6 +66,9 @@ def run(
     agent: list[str] = typer.Option(None, "--agent", "-a", help="agent spec [NAME=]KIND[:key=value,...]; repeatable"),
     games_per_pair: int = typer.Option(None, "--games-per-pair", "-n", help="games per pair (seats alternate) [2]"),
     schedule: str = typer.Option(None, help="round-robin | gauntlet | swiss [round-robin]"),
+    successive: bool = typer.Option(None, "--successive/--parallel-pairs",
+                                    help="play each pair's games one after another (learning agents) [parallel]"),
+    swap_seats: bool = typer.Option(None, "--swap-seats/--fixed-seats", help="alternate seats game by game [swap]"),
     focus: str = typer.Option(None, help="gauntlet: the agent that meets the field"),
     swiss_rounds: int = typer.Option(None, "--swiss-rounds", help="swiss: rounds [ceil(log2 agents)]"),
     seed: int = typer.Option(None, help="run seed; same seed + deterministic agents = same results [0]"),
@@ -81,6 +84,7 @@ def run(
 ) -> None:
     """Play a tournament (a small quickstart when no spec, game or agent is given)."""
     overrides = {"games": game, "agents": agent, "games_per_pair": games_per_pair, "schedule": schedule,
+                 "successive": successive, "swap_seats": swap_seats,
                  "focus": focus, "swiss_rounds": swiss_rounds, "seed": seed, "retries": retries,
                  "fallback": fallback, "time_limit": time_limit, "workers": workers, "backend": backend,
                  "concurrency": concurrency}
@@ -158,6 +162,15 @@ def _print_leaderboard(document: dict[str, Any]) -> None:
                       f"{row.get('illegal_rate', 0):.1%}", f"{row.get('fallback_rate', 0):.1%}",
                       f"{row.get('mean_latency', 0) * 1000:.0f} ms", str(row.get("tokens", 0)))
     out.print(table)
+    if document.get("iterations"):
+        its = Table(title="deal price by successive game of each pair")
+        for col in ("game", "game #", "matches", "deal rate", "mean price", "std"):
+            its.add_column(col, justify="left" if col == "game" else "right")
+        for r in document["iterations"]:
+            its.add_row(r["game"], str(r["iteration"]), str(r["matches"]), f"{r['deal_rate']:.0%}",
+                        "-" if r["mean_deal_price"] is None else f"{r['mean_deal_price']:.2f}",
+                        "-" if r["std_deal_price"] is None else f"{r['std_deal_price']:.2f}")
+        out.print(its)
     if document.get("anchor"):
         where = "the mean rating" if document["anchor"] == "mean" else document["anchor"]
         out.print(f"Bradley–Terry on the Elo scale, {where} = 1500; "

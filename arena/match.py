@@ -107,9 +107,10 @@ async def aplay_match(make_state: Callable[[int], State], agents: Sequence[Any],
     traj = Trajectory(match_id, game or state.game_id, dict(config or {}), seed, list(players),
                       started=time.time())
     rng = random.Random(f"fallback:{seed}")
+    names = [p.name for p in players]
     for seat, agent in enumerate(agents):
         reset_agent(agent, {"match_id": match_id, "seed": seed, "player": seat, "game": traj.game,
-                            "num_players": state.num_players})
+                            "num_players": state.num_players, "players": names})
     forfeit: Forfeit | None = None
     try:
         while True:
@@ -132,9 +133,24 @@ async def aplay_match(make_state: Callable[[int], State], agents: Sequence[Any],
         log.info("match %s: player %d forfeits: %s", match_id, err.player, err.reason)
     traj.outcome = _outcome(state, forfeit)
     traj.finished = time.time()
+    for seat, agent in enumerate(agents):
+        await _finish(agent, {"match_id": match_id, "game": traj.game, "player": seat, "players": names,
+                              "rules": state.rules_text(seat), "final_observation": state.observation(seat),
+                              "outcome": traj.outcome})
     if sink:
         sink("end", {"match_id": match_id, "outcome": traj.outcome})
     return traj
+
+
+async def _finish(agent: Any, result: dict[str, Any]) -> None:
+    """Tell an agent how its match ended (optional ``finish``/``afinish`` hook: learning agents)."""
+    try:
+        if hasattr(agent, "afinish"):
+            await agent.afinish(result)
+        elif hasattr(agent, "finish"):
+            agent.finish(result)
+    except Exception as err:  # a failing hook must not lose the finished match
+        log.warning("agent finish hook failed in %s: %s", result["match_id"], redact(f"{type(err).__name__}: {err}"))
 
 
 def _outcome(state: State, forfeit: Forfeit | None) -> Outcome:

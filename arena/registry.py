@@ -19,7 +19,9 @@ from typing import Any
 
 from arena.games.base import GameInfo, State
 
-GAME_MODULES = ("arena.games.matrix_catalog", "arena.games.public_goods")
+GAME_MODULES = ("arena.games.matrix_catalog", "arena.games.public_goods", "arena.games.bargaining",
+                "arena.games.deal_or_no_deal", "arena.games.ultimatum", "arena.games.auction",
+                "arena.games.chess", "arena.games.connect_four", "arena.games.hex", "arena.games.tictactoe")
 
 
 class SpecError(ValueError):
@@ -162,7 +164,7 @@ class AgentInfo:
     summary: str = ""
 
 
-AGENT_MODULES = ("arena.agents.baselines",)
+AGENT_MODULES = ("arena.agents.baselines", "arena.agents.negotiators", "arena.agents.mcts", "arena.agents.stockfish")
 
 
 @cache
@@ -179,6 +181,7 @@ def agent_kinds() -> dict[str, str]:
     kinds = {k: info.summary for k, info in builtin_agents().items()}
     kinds["local:smollm2"] = "embedded SmolLM2-135M-Instruct on the CPU (local:PATH: any HF model folder)"
     kinds["provider/model"] = "any litellm model id, e.g. openai/gpt-4o-mini, ollama/llama3 (keys from env)"
+    kinds["critic:INNER[|LLM]"] = "INNER coached between games by an LLM critic (in-context learning from feedback)"
     kinds.update({name: "plug-in (entry point)" for name in _entry_points("arena.agents")})
     return kinds
 
@@ -189,6 +192,8 @@ def parse_agent(spec: str) -> AgentSpec:
     name = m.group(1) if m else text
     body = text[m.end():] if m else text
     kind, _, rest = body.partition(":")
+    if kind == "critic":
+        return _critic_spec(name, rest, text)
     if kind in builtin_agents():
         info = builtin_agents()[kind]
         positional, raw = split_params(rest, f"agent {kind}")
@@ -212,6 +217,25 @@ def parse_agent(spec: str) -> AgentSpec:
         return AgentSpec(name, f"{kind}:{attr}", params, text, lambda: _instantiate(target, params, kind))
     raise SpecError(f"unknown agent {kind!r}; valid: {', '.join(sorted(agent_kinds()))}, "
                     "local:smollm2, local:PATH, provider/model (litellm), or pkg.module:Class")
+
+
+def _critic_spec(name: str, rest: str, text: str) -> AgentSpec:
+    """``critic:INNER[|CRITIC]``: INNER plays, CRITIC (an LLM spec) coaches it between games."""
+    inner_text, _, critic_text = rest.partition("|")
+    if not inner_text.strip():
+        raise SpecError("critic needs the agent it coaches: critic:INNER[|CRITIC_LLM], e.g. critic:local:smollm2")
+    inner = parse_agent(inner_text)
+    if not critic_text:
+        critic_text = inner_text if inner.kind.startswith("local:") or "/" in inner.kind else "local:smollm2"
+    critic = parse_agent(critic_text)
+
+    def build() -> Any:
+        from arena.agents.critic import build_critic
+        try:
+            return build_critic(inner.make(), critic.make())
+        except ValueError as err:
+            raise SpecError(f"agent {text}: {err}") from None
+    return AgentSpec(name, "critic", {"inner": inner.spec, "critic": critic.spec}, text, build)
 
 
 def _build(info: AgentInfo, params: dict[str, Any], kind: str) -> Any:

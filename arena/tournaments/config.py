@@ -11,6 +11,8 @@ Spec file (``arena run spec.toml``; flags given on the command line win)::
     focus = "tit-for-tat"           # gauntlet: the agent that meets the field
     swiss_rounds = 4                # swiss: rounds (default ceil(log2(agents)))
     games_per_pair = 4
+    successive = false              # play each pair's games one after another (learning agents)
+    swap_seats = true               # alternate/rotate seats game by game
     seed = 1
     workers = 1                     # local processes (1 = in this process)
     backend = "local"               # local | ray
@@ -45,6 +47,8 @@ class RunConfig:
     focus: str = ""
     swiss_rounds: int = 0
     games_per_pair: int = 2
+    successive: bool = False
+    swap_seats: bool = True
     seed: int = 0
     workers: int = 1
     backend: str = "local"

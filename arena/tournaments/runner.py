@@ -38,6 +38,8 @@ def resolve(config: RunConfig, build: bool = True) -> Resolved:
     """Parse and check every spec of a run; raises :class:`SpecError` on the first bad one."""
     if not config.games or len(config.agents) < 2:
         raise SpecError("a run needs at least one --game and at least two --agent")
+    if config.successive and (config.workers > 1 or config.backend == "ray"):
+        raise SpecError("successive games (learning agents such as critic:) need --workers 1 and the local backend")
     games = [parse_game(g) for g in config.games]
     agents = [parse_agent(a) for a in config.agents]
     names = [a.name for a in agents]
@@ -53,10 +55,11 @@ def resolve(config: RunConfig, build: bool = True) -> Resolved:
 def first_plan(run_id: str, config: RunConfig, resolved: Resolved) -> list[PlannedMatch]:
     games, agents = list(resolved.games.values()), list(resolved.agents.values())
     if config.schedule == "gauntlet":
-        return schedule.gauntlet(run_id, games, agents, config.focus, config.games_per_pair, config.seed)
+        return schedule.gauntlet(run_id, games, agents, config.focus, config.games_per_pair, config.seed,
+                                 config.swap_seats)
     if config.schedule == "swiss":
         return schedule.swiss_round(run_id, games, agents, [], config.games_per_pair, config.seed, 1, 0)
-    return schedule.round_robin(run_id, games, agents, config.games_per_pair, config.seed)
+    return schedule.round_robin(run_id, games, agents, config.games_per_pair, config.seed, config.swap_seats)
 
 
 def new_run(store: Store, config: RunConfig) -> str:
@@ -109,7 +112,23 @@ async def _inline(store: Store, config: RunConfig, resolved: Resolved, pending: 
         if on_done:
             on_done(traj)
 
-    await asyncio.gather(*(one(m) for m in pending))
+    if not config.successive:
+        await asyncio.gather(*(one(m) for m in pending))
+        return
+
+    async def chain(group: list[PlannedMatch]) -> None:
+        for match in group:
+            await one(match)
+
+    await asyncio.gather(*(chain(g) for g in successive_groups(pending)))
+
+
+def successive_groups(pending: list[PlannedMatch]) -> list[list[PlannedMatch]]:
+    """Matches of the same game and the same agents, in schedule order: played one after another."""
+    groups: dict[tuple[str, tuple[str, ...]], list[PlannedMatch]] = {}
+    for match in pending:
+        groups.setdefault((match.game, tuple(sorted(p.name for p in match.players))), []).append(match)
+    return list(groups.values())
 
 
 def execute(store: Store, run_id: str, on_done: OnDone | None = None) -> None:

@@ -30,14 +30,15 @@ def match_seed(run_seed: int, idx: int) -> int:
 
 
 def expand(run_id: str, games: Sequence[GameSpec], agents: Sequence[AgentSpec], groups: dict[str, list[Pairing]],
-           games_per_pair: int, seed: int, start: int = 0) -> list[PlannedMatch]:
-    """Matches for the given groups of agent indices per game, seats rotating game by game."""
+           games_per_pair: int, seed: int, start: int = 0, swap: bool = True) -> list[PlannedMatch]:
+    """Matches for the given groups of agent indices per game, seats rotating game by game (if ``swap``)."""
     plan: list[PlannedMatch] = []
     for game in games:
         for group in groups[game.spec]:
             n = len(group)
             for k in range(games_per_pair):
-                seats = group[k % n:] + group[:k % n]
+                shift = k % n if swap else 0
+                seats = group[shift:] + group[:shift]
                 idx = start + len(plan)
                 players = [Player(s, agents[a].name, agents[a].spec) for s, a in enumerate(seats)]
                 plan.append(PlannedMatch(f"{run_id}-{idx:05d}", idx, game.spec, match_seed(seed, idx), players))
@@ -49,25 +50,25 @@ def seats_of(game: GameSpec) -> int:
 
 
 def round_robin(run_id: str, games: Sequence[GameSpec], agents: Sequence[AgentSpec], games_per_pair: int,
-                seed: int) -> list[PlannedMatch]:
+                seed: int, swap: bool = True) -> list[PlannedMatch]:
     groups = {}
     for game in games:
         n = seats_of(game)
         if len(agents) < n:
             raise SpecError(f"{game.spec} needs {n} players but only {len(agents)} agent(s) were given")
         groups[game.spec] = list(itertools.combinations(range(len(agents)), n))
-    return expand(run_id, games, agents, groups, games_per_pair, seed)
+    return expand(run_id, games, agents, groups, games_per_pair, seed, swap=swap)
 
 
 def gauntlet(run_id: str, games: Sequence[GameSpec], agents: Sequence[AgentSpec], focus: str,
-             games_per_pair: int, seed: int) -> list[PlannedMatch]:
+             games_per_pair: int, seed: int, swap: bool = True) -> list[PlannedMatch]:
     names = [a.name for a in agents]
     if focus not in names:
         raise SpecError(f"gauntlet focus {focus!r} is not one of the agents: {', '.join(names)}")
     _two_player_only(games, "gauntlet")
     me = names.index(focus)
     groups = {g.spec: [(me, other) for other in range(len(agents)) if other != me] for g in games}
-    return expand(run_id, games, agents, groups, games_per_pair, seed)
+    return expand(run_id, games, agents, groups, games_per_pair, seed, swap=swap)
 
 
 def swiss_rounds(n_agents: int, asked: int) -> int:

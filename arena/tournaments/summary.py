@@ -22,6 +22,9 @@ def document(results: list[Result], stats: dict[str, dict[str, Any]] | None = No
              seed: int = 0) -> dict[str, Any]:
     rows = leaderboard(results)
     doc: dict[str, Any] = {"run_id": run_id, "leaderboard": rows, "pairs": pairs(results)}
+    iterations = deal_price_by_iteration(results)
+    if iterations:
+        doc["iterations"] = iterations
     if not results:
         return doc
     names = {r["agent"] for r in rows}
@@ -50,3 +53,27 @@ def document(results: list[Result], stats: dict[str, dict[str, Any]] | None = No
 
 def store_document(store: Store, run_id: str | None = None, **options: Any) -> dict[str, Any]:
     return document(list(store.results(run_id)), agent_stats(store, run_id), run_id, **options)
+
+
+def deal_price_by_iteration(results: list[Result]) -> list[dict[str, Any]]:
+    """Mean ± std deal price of the k-th game of each pair (games with a ``deal_price`` metric):
+    shows whether successive games (e.g. with a critic's feedback) move the price."""
+    seen: dict[tuple[str, tuple[str, ...]], int] = {}
+    prices: dict[tuple[str, int], list[float]] = {}
+    deals: dict[tuple[str, int], list[int]] = {}
+    for _, game, players, outcome in results:
+        if "deal_price" not in outcome.metrics:
+            continue
+        pair = (game, tuple(sorted(p.name for p in players)))
+        k = seen[pair] = seen.get(pair, 0) + 1
+        deals.setdefault((game, k), []).append(int(outcome.metrics.get("deal", 0)))
+        if outcome.metrics["deal_price"] is not None:
+            prices.setdefault((game, k), []).append(float(outcome.metrics["deal_price"]))
+    rows = []
+    for (game, k), made in sorted(deals.items()):
+        p = prices.get((game, k), [])
+        mean = sum(p) / len(p) if p else None
+        std = (sum((x - mean) ** 2 for x in p) / (len(p) - 1)) ** 0.5 if len(p) > 1 and mean is not None else None
+        rows.append({"game": game, "iteration": k, "matches": len(made), "deal_rate": sum(made) / len(made),
+                     "mean_deal_price": mean, "std_deal_price": std})
+    return rows
