@@ -162,6 +162,20 @@ def _print_leaderboard(document: dict[str, Any]) -> None:
                       f"{row.get('illegal_rate', 0):.1%}", f"{row.get('fallback_rate', 0):.1%}",
                       f"{row.get('mean_latency', 0) * 1000:.0f} ms", str(row.get("tokens", 0)))
     out.print(table)
+    if document.get("roles"):
+        roles = Table(title="by role (win rate against the role's base rate)")
+        for col in ("agent", "role", "games", "win rate", "base rate", "survival", "vote accuracy"):
+            roles.add_column(col, justify="left" if col in ("agent", "role") else "right")
+        for r in document["roles"]:
+            roles.add_row(r["agent"], r["role"], str(r["games"]), f"{r['win_rate']:.0%}", f"{r['base_rate']:.0%}",
+                          f"{r['survival']:.0%}", "-" if r["vote_accuracy"] is None else f"{r['vote_accuracy']:.0%}")
+        out.print(roles)
+        team = Table(title="team ratings (role configuration as covariate; 95% CI)")
+        for col in ("agent", "rating", "95% CI"):
+            team.add_column(col, justify="left" if col == "agent" else "right")
+        for r in document["team_ratings"]["ratings"]:
+            team.add_row(r["agent"], f"{r['rating']:.0f}", f"[{r['ci_low']:.0f}, {r['ci_high']:.0f}]")
+        out.print(team)
     if document.get("iterations"):
         its = Table(title="deal price by successive game of each pair")
         for col in ("game", "game #", "matches", "deal rate", "mean price", "std"):

@@ -21,7 +21,8 @@ from arena.games.base import GameInfo, State
 
 GAME_MODULES = ("arena.games.matrix_catalog", "arena.games.public_goods", "arena.games.bargaining",
                 "arena.games.deal_or_no_deal", "arena.games.ultimatum", "arena.games.auction",
-                "arena.games.chess", "arena.games.connect_four", "arena.games.hex", "arena.games.tictactoe")
+                "arena.games.chess", "arena.games.connect_four", "arena.games.hex", "arena.games.tictactoe",
+                "arena.games.werewolf")
 
 
 class SpecError(ValueError):
@@ -164,7 +165,7 @@ class AgentInfo:
     summary: str = ""
 
 
-AGENT_MODULES = ("arena.agents.baselines", "arena.agents.negotiators", "arena.agents.mcts", "arena.agents.stockfish")
+AGENT_MODULES = ("arena.agents.baselines", "arena.agents.negotiators", "arena.agents.werewolf_bots", "arena.agents.mcts", "arena.agents.stockfish")
 
 
 @cache

@@ -49,10 +49,11 @@ def elo(results: Iterable[Result], k: float = 32.0, start: float = 1500.0) -> di
 
 
 def _wdl(ranks: list[int], seat: int) -> str:
+    """Win: best rank (shared with teammates is fine) while someone ranks worse; draw: all equal."""
     best = min(ranks)
     if ranks[seat] != best:
         return "loss"
-    return "draw" if ranks.count(best) > 1 else "win"
+    return "draw" if all(r == best for r in ranks) else "win"
 
 
 def leaderboard(results: list[Result]) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from arena.tournaments.bt import MEAN, bt_leaderboard, fit_bt, win_matrix
 from arena.tournaments.plackett import openskill_ratings, pl_leaderboard
 from arena.tournaments.ratings import Result, leaderboard, pairs
 from arena.tournaments.stats import agent_stats
+from arena.tournaments.teams import role_table, team_ratings
 
 
 def document(results: list[Result], stats: dict[str, dict[str, Any]] | None = None, run_id: str | None = None,
@@ -22,6 +23,9 @@ def document(results: list[Result], stats: dict[str, dict[str, Any]] | None = No
              seed: int = 0) -> dict[str, Any]:
     rows = leaderboard(results)
     doc: dict[str, Any] = {"run_id": run_id, "leaderboard": rows, "pairs": pairs(results)}
+    if any("team" in o.metrics for _, _, _, o in results):
+        doc["roles"] = role_table(results)
+        doc["team_ratings"] = team_ratings(results, seed=seed)
     iterations = deal_price_by_iteration(results)
     if iterations:
         doc["iterations"] = iterations

@@ -1,0 +1,128 @@
+"""Team games (werewolf): per-role tables and ratings from team outcomes.
+
+- Role table: for each agent and role, games, wins, win rate, the role's base rate
+  (how often that role's team won across all matches), survival and vote accuracy.
+- Team Bradley–Terry: P(team A beats team B) = σ(Σθ_A − Σθ_B + β_config·[A is the
+  village]), fitted by penalised maximum likelihood with one covariate per role
+  configuration ("7p-2w-1s-1d") absorbing how hard the setup is for the village;
+  Elo scale (400/ln 10 per logit), mean at 1500; 95% intervals by a bootstrap over
+  whole matches.  Draws count half.
+- OpenSkill team ratings (Plackett–Luce model) in schedule order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize
+
+from arena.tournaments.ratings import Result
+
+ELO = 400.0 / math.log(10.0)
+
+
+def team_results(results: list[Result]) -> list[tuple[list[str], list[str], str, float]]:
+    """(village agents, wolf agents, config, village score 1/0.5/0) of each team match."""
+    out = []
+    for _, _, players, o in results:
+        teams = o.metrics.get("team")
+        if not isinstance(teams, list) or set(teams) != {"village", "wolves"}:
+            continue
+        village = [p.name for p in players if teams[p.seat] == "village"]
+        wolves = [p.name for p in players if teams[p.seat] == "wolves"]
+        v_seat = next(p.seat for p in players if teams[p.seat] == "village")
+        w_seat = next(p.seat for p in players if teams[p.seat] == "wolves")
+        score = 0.5 if o.ranks[v_seat] == o.ranks[w_seat] else float(o.ranks[v_seat] < o.ranks[w_seat])
+        out.append((village, wolves, str(o.metrics.get("config", "")), score))
+    return out
+
+
+def role_table(results: list[Result]) -> list[dict[str, Any]]:
+    base: dict[str, list[float]] = defaultdict(list)
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for _, _, players, o in results:
+        roles, teams = o.metrics.get("role"), o.metrics.get("team")
+        if not isinstance(roles, list) or not isinstance(teams, list):
+            continue
+        best = min(o.ranks)
+        for p in players:
+            won = float(o.ranks[p.seat] == best and not all(r == best for r in o.ranks))
+            base[roles[p.seat]].append(won)
+            row = rows.setdefault((p.name, roles[p.seat]), {"agent": p.name, "role": roles[p.seat], "games": 0,
+                                                          "wins": 0.0, "survived": 0, "votes": []})
+            row["games"] += 1
+            row["wins"] += won
+            row["survived"] += int(o.metrics.get("survived", [0] * len(players))[p.seat])
+            acc = o.metrics.get("vote_accuracy", [None] * len(players))[p.seat]
+            if acc is not None:
+                row["votes"].append(acc)
+    out = []
+    for (_, role), row in sorted(rows.items()):
+        votes = row.pop("votes")
+        out.append({**row, "win_rate": row["wins"] / row["games"],
+                    "base_rate": sum(base[role]) / len(base[role]),
+                    "survival": row["survived"] / row["games"],
+                    "vote_accuracy": sum(votes) / len(votes) if votes else None})
+    return out
+
+
+def _fit(matches: list[tuple[list[int], list[int], int, float]], weights: np.ndarray, k: int, c: int,
+         prior: float) -> np.ndarray:
+    x = np.zeros((len(matches), k + c))
+    y = np.array([m[3] for m in matches])
+    for row, (village, wolves, config, _) in enumerate(matches):
+        np.add.at(x[row], village, 1.0)
+        np.add.at(x[row], wolves, -1.0)
+        x[row, k + config] = 1.0
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        z = x @ theta
+        p = 1 / (1 + np.exp(-z))
+        nll = -np.sum(weights * (y * np.log(p + 1e-12) + (1 - y) * np.log(1 - p + 1e-12)))
+        grad = -(x.T @ (weights * (y - p)))
+        return nll + prior / 2 * theta @ theta, grad + prior * theta
+
+    return minimize(loss, np.zeros(k + c), jac=True, method="L-BFGS-B").x
+
+
+def team_ratings(results: list[Result], n_boot: int = 200, seed: int = 0, prior: float = 1e-3) -> dict[str, Any]:
+    matches = team_results(results)
+    if not matches:
+        return {}
+    agents = sorted({a for v, w, _, _ in matches for a in v + w})
+    configs = sorted({c for _, _, c, _ in matches})
+    index, cindex = {a: i for i, a in enumerate(agents)}, {c: i for i, c in enumerate(configs)}
+    coded = [([index[a] for a in v], [index[a] for a in w], cindex[c], s) for v, w, c, s in matches]
+    k, c = len(agents), len(configs)
+    point = _fit(coded, np.ones(len(coded)), k, c, prior)
+    rng = np.random.default_rng(seed)
+    boots = np.array([_fit(coded, rng.multinomial(len(coded), np.full(len(coded), 1 / len(coded))).astype(float),
+                           k, c, prior) for _ in range(n_boot)])
+
+    def elo(theta: np.ndarray) -> np.ndarray:
+        return 1500 + ELO * (theta[..., :k] - theta[..., :k].mean(axis=-1, keepdims=True))
+    low, high = np.quantile(elo(boots), [0.025, 0.975], axis=0)
+    rows = [{"agent": a, "rating": round(float(elo(point)[i]), 1), "ci_low": round(float(low[i]), 1),
+             "ci_high": round(float(high[i]), 1)} for i, a in enumerate(agents)]
+    return {"ratings": sorted(rows, key=lambda r: -r["rating"]),
+            "config_effect_elo": {cfg: round(float(point[k + j] * ELO), 1) for j, cfg in enumerate(configs)},
+            "openskill": openskill_teams(matches)}
+
+
+def openskill_teams(matches: list[tuple[list[str], list[str], str, float]]) -> list[dict[str, Any]]:
+    from openskill.models import PlackettLuce
+    model = PlackettLuce()
+    ratings: dict[str, Any] = {}
+    for village, wolves, _, score in matches:
+        teams = [[ratings.setdefault(a, model.rating(name=a)) for a in village],
+                 [ratings.setdefault(a, model.rating(name=a)) for a in wolves]]
+        ranks = [1, 1] if score == 0.5 else ([1, 2] if score == 1.0 else [2, 1])
+        new = model.rate(teams, ranks=ranks)
+        for team in new:
+            for r in team:
+                ratings[r.name] = r
+    return sorted(({"agent": a, "mu": r.mu, "sigma": r.sigma, "ordinal": r.ordinal()} for a, r in ratings.items()),
+                  key=lambda r: -r["ordinal"])
