@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300,
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 1200,
             cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run the installed ``arena`` entry point (as a user would) in a subprocess."""
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
