@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import itertools
 import random
-import tomllib
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from arena.games.base import GameInfo
+from arena.tomlfile import read_toml
 from arena.games.matrix import MatrixState, Table, symmetric
 
 Ranks = tuple[int, int, int, int]  # (top-left, top-right, bottom-left, bottom-right)
@@ -72,14 +72,7 @@ def load_table(path: str | Path) -> Table:
         payoffs = [[[3, 3], [0, 5]], [[5, 0], [1, 1]]]   # payoffs[row][col] = [row, col]
         cooperative = "Up"               # optional
     """
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such file") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ValueError(f"{path}: malformed TOML: {err}") from None
-    return table_from_dict(data, str(path))
+    return table_from_dict(read_toml(path), str(path))
 
 
 def table_from_dict(data: dict[str, Any], where: str = "table") -> Table:

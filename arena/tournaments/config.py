@@ -24,13 +24,13 @@ Spec file (``arena run spec.toml``; flags given on the command line win)::
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from arena.match import Policy
 from arena.registry import SpecError
+from arena.tomlfile import read_toml
 
 QUICKSTART_GAMES = ["prisoners-dilemma"]
 QUICKSTART_AGENTS = ["smollm2=local:smollm2", "smollm2-choice=local:smollm2:mode=choice", "tit-for-tat",
@@ -99,13 +99,10 @@ def _game_entry(entry: Any, where: str) -> str:
 
 def load_spec(path: str | Path) -> dict[str, Any]:
     """Read a tournament spec file into config keys; errors name the file and line/column."""
-    path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SpecError(f"{path}: no such file") from None
-    except tomllib.TOMLDecodeError as err:
-        raise SpecError(f"{path}: malformed TOML: {err}") from None
+        data = read_toml(path)
+    except ValueError as err:
+        raise SpecError(str(err)) from None
     if "games" in data:
         games = data["games"] if isinstance(data["games"], list) else [data["games"]]
         data["games"] = [_game_entry(g, str(path)) for g in games]
