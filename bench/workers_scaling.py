@@ -32,7 +32,7 @@ if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:
         one = matches_per_second(1, Path(tmp))
         two = matches_per_second(2, Path(tmp))
-    print(f"8 agents x 2 games round robin, 1120 matches of 10 rounds")
+    print("8 agents x 2 games round robin, 1120 matches of 10 rounds")
     print(f"--workers 1 : {one:8.1f} matches/s")
     print(f"--workers 2 : {two:8.1f} matches/s")
     print(f"ratio       : {two / one:8.2f}x")

@@ -41,3 +41,5 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, floa
         folder = model_folder("smollm2")
         yield folder, time.perf_counter() - started
     shutil.rmtree(cache, ignore_errors=True)  # half a gigabyte
+
+from tests.loopback import loopback_server  # noqa: E402,F401  (a fixture, shared by the test modules)

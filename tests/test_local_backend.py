@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
-import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest

@@ -15,7 +15,7 @@ import pytest
 from arena.agents.backends.base import EmptyCompletion, ScoringUnsupported
 from arena.agents.backends.remote import BackendError, RemoteBackend, option_logprob
 from arena.retry import is_transient, retry_after, with_retries
-from tests.loopback import LoopbackServer, loopback_server  # noqa: F401  (fixture)
+from tests.loopback import LoopbackServer
 
 KEY = "sk-test-PLANTED-1234567890"
 MODEL = "openai/test-model"

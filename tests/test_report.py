@@ -7,7 +7,7 @@ import html
 import struct
 import subprocess
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from arena.store import Store
 from arena.tournaments import report as report_mod
 from arena.tournaments.bt import bt_leaderboard
 from arena.tournaments.config import RunConfig
-from arena.tournaments.ratings import elo, elo_history
+from arena.tournaments.ratings import elo_history
 from arena.tournaments.report import build_report
 from arena.tournaments.runner import execute, new_run
 from arena.trajectory import Outcome, Player
