@@ -3,9 +3,11 @@
 Both set ``needs_state = True`` and search clones of ``turn.state``; they work for any
 game whose State implements ``clone()`` (cheaply, ideally: one clone per simulation).
 
-* Chance nodes (``to_move() == [CHANCE]``): each simulation's clone gets its ``rng``
-  reseeded from the search's generator, then outcomes are sampled with that state rng;
-  the tree branches on the sampled outcome (an open loop under determinisation, below).
+* Chance nodes (``to_move() == [CHANCE]``): in a game that has them (it overrides
+  ``chance_outcomes``/``apply_chance``/``sample_chance``) each simulation's clone gets a
+  fresh ``rng`` drawn from the search's generator, and outcomes are sampled with that
+  state rng; the tree branches on the sampled outcome (an open loop under
+  determinisation, below).  Games without chance nodes keep the clone's rng as is.
 * Simultaneous nodes (several players in ``to_move()``): played as sequential in the
   tree; at the root the searching player moves first, deeper the listed order is used.
 * Any number of players: each node's value is the mean return of the player who moved
@@ -16,12 +18,16 @@ game whose State implements ``clone()`` (cheaply, ideally: one clone per simulat
   consistently with what ``player`` knows.  When present, every simulation starts
   from a fresh determinisation instead of a clone (single-observer information-set
   MCTS: the tree is keyed by actions, a child's exploration term uses how often it was
-  available, and chance outcomes are sampled without branching).
+  available, and chance outcomes are sampled without branching).  A hidden-information
+  game without ``determinize`` is searched on plain clones, i.e. seeing every card:
+  such games should offer it.
 * Free-text nodes (``legal_actions() is None``) take the game's ``free_text_default``.
 
-``mcts``: UCT with Q normalised to [0, 1] by the smallest/largest return seen so far
-(so ``c=1.4`` ~ sqrt 2 fits any score scale); ``info`` records visits and mean raw
-return per root action.  ``search(...)`` is the same search as a pure function.
+``mcts``: UCT with Q rescaled to [-1, 1] by the smallest/largest return seen so far,
+so ``c`` means the same on any score scale as on a +1/-1 game (OpenSpiel's convention;
+``c=1.4`` beat ``c=2.8`` 14-7, 3 draws, in 24 connect-four games at 1000 simulations).
+``info`` records visits and the mean raw return per root action.  ``search(...)`` is
+the same search as a pure function.
 
 ``llm-mcts`` (Schultz et al. 2024 "Mastering Board Games by External and Internal
 Planning with Language Models"; PokéChamp): PUCT whose prior at each expanded node is
@@ -29,11 +35,14 @@ a softmax (``prior_temperature``) over the LLM's log-likelihood of each legal ac
 scored with ``backend.score`` on the same prompt the LLM agent uses.  Leaves are valued
 by a random rollout or, with ``llm_value=true``, by asking the model "will you win,
 draw or lose?" from the mover's view and scoring the three one-word answers:
-value = p(win) + p(draw)/2.  Values are in [0, 1] per player: 1 for beating every
-opponent, 1/2 per tie (terminal scores are ranked).  ``top_k`` keeps only the k
-actions with the best prior at the root ("the LLM proposes, search evaluates").
-Priors and values are cached per (player, observation text, legal actions) within
-one decision.
+value = p(win) + p(draw)/2 for the mover, (N/2 - value)/(N - 1) for each of the N - 1
+others.  Values are in [0, 1] per player: 1 for beating every opponent, 1/2 per tie
+(terminal scores are ranked).  Selection: Q + c_puct * P * sqrt(N) / (1 + n), with
+Q = 1/2 for unvisited actions.  ``top_k`` keeps only the k actions with the best prior
+at the root ("the LLM proposes, search evaluates").  Priors and values are cached per
+(player, observation text, legal actions) within one decision (hits need games whose
+text does not spell out the move order).  A backend that cannot score gives a uniform
+prior (noted in ``info``).  ``info`` holds visits, Q, the root prior, LLM calls, cache hits.
 """
 
 from __future__ import annotations
@@ -53,23 +62,35 @@ Stats = dict[str, tuple[int, float]]
 
 
 class _Node:
-    __slots__ = ("children", "untried", "n", "w", "avail", "priors")
+    __slots__ = ("avail", "children", "isq", "n", "priors", "q", "untried", "w")
 
     def __init__(self) -> None:
         self.children: dict[str, _Node] = {}
         self.untried: list[str] | None = None  # UCT: actions not expanded yet (shuffled)
         self.priors: dict[str, float] | None = None  # PUCT: set when expanded
         self.n = 0
-        self.w = 0.0
+        self.w = 0.0  # sum of the returns of the player who moved into this node
+        self.q = 0.0  # w / n
+        self.isq = 1.0  # 1 / sqrt(n)
         self.avail = 0  # determinised UCT: simulations in which this action was legal
 
 
-def _start(state: State, player: int, rng: random.Random) -> State:
-    """One simulation's root: a determinisation if the game offers one, else a clone; fresh rng."""
+def _stochastic(state: State) -> bool:
+    """Whether the game has chance nodes (it overrides the chance methods of :class:`State`)."""
+    kind = type(state)
+    return any(getattr(kind, m) is not getattr(State, m) for m in ("chance_outcomes", "apply_chance", "sample_chance"))
+
+
+def _start(state: State, player: int, rng: random.Random, stochastic: bool) -> State:
+    """One simulation's root: a determinisation if the game offers one, else a clone.
+
+    A game with chance nodes gets a fresh generator per simulation (a clone's copy would
+    replay the same outcomes); others keep theirs untouched (cheap, lazily copied rngs).
+    """
     determinize = getattr(state, "determinize", None)
     sim = determinize(player, rng) if determinize is not None else state.clone()
-    if sim.rng is not state.rng:
-        sim.rng.seed(rng.getrandbits(64))
+    if stochastic:
+        sim.rng = random.Random(rng.getrandbits(64))
     return sim
 
 
@@ -113,77 +134,93 @@ def search(state: State, player: int, simulations: int = 1000, *, c: float = 1.4
     """UCT from ``state`` for ``player``: ``{action: (visits, mean return of player)}`` at the root.
 
     Stops after ``simulations`` (0 = no limit) or ``seconds`` of search (0 = none) or at the
-    ``deadline`` (``time.monotonic()`` value), whichever comes first; ``state`` is not modified.
+    ``deadline`` (``time.monotonic()`` value, minus 50 ms), whichever comes first, but runs at
+    least one simulation; ``state`` is not modified.
     """
     if simulations <= 0 and seconds <= 0 and deadline is None:
         raise ValueError("give a number of simulations or a time budget")
     _check_root(state, player)
     rng = rng or random.Random()
-    rnd = rng.random
     root = _Node()
     stop = _stop_time(seconds, deadline)
-    det = getattr(state, "determinize", None) is not None
-    bounds = [math.inf, -math.inf]
-    done = 0
-    while (simulations <= 0 or done < simulations) and (done & 7 or time.monotonic() < stop):
-        sim = _start(state, player, rng)
-        if det:
+    stochastic = _stochastic(state)
+    if getattr(state, "determinize", None) is None:
+        _uct(state, player, root, simulations, stop, c, max_depth, rng, stochastic)
+    else:
+        bounds = [math.inf, -math.inf]
+        done = 0
+        while (simulations <= 0 or done < simulations) and (done & 7 or not done or time.monotonic() < stop):
+            sim = _start(state, player, rng, stochastic)
             _simulate_determinised(sim, player, root, c, max_depth, rng, bounds)
-        else:
-            _simulate(sim, player, root, c, max_depth, rnd, bounds)
+            done += 1
+    return {a: (ch.n, ch.q) for a, ch in root.children.items() if ch.n}
+
+
+def _uct(state: State, player: int, root: _Node, simulations: int, stop: float, c: float, max_depth: int,
+         rng: random.Random, stochastic: bool) -> None:
+    """The simulations of a perfect-information search: one flat loop, the hot path."""
+    rnd, sqrt, log, clone, monotonic = rng.random, math.sqrt, math.log, state.clone, time.monotonic
+    lo, hi, scale = math.inf, -math.inf, 0.0
+    done = 0
+    while (simulations <= 0 or done < simulations) and (done & 7 or not done or monotonic() < stop):
         done += 1
-    return {a: (ch.n, ch.w / ch.n) for a, ch in root.children.items() if ch.n}
-
-
-def _simulate(s: State, player: int, root: _Node, c: float, max_depth: int, rnd: Any,
-              bounds: list[float]) -> None:
-    node, path, movers = root, [root], [CHANCE]
-    lo, hi = bounds
-    scale = 1.0 / (hi - lo) if hi > lo else 0.0
-    sqrt, log = math.sqrt, math.log
-    while True:
-        to_move = s.to_move()
-        if not to_move:
-            break
-        p = player if node is root else to_move[0]
-        if p == CHANCE:
-            outcome = _chance(s)
-            child = node.children.get(outcome)
-            if child is None:
-                child = node.children[outcome] = _Node()
-        else:
-            untried = node.untried
-            if untried is None:
-                untried = node.untried = list(s.legal_actions(p) or [s.free_text_default])
-                for i in range(len(untried) - 1, 0, -1):  # shuffle with the search's rng
-                    j = int(rnd() * (i + 1))
-                    untried[i], untried[j] = untried[j], untried[i]
-            if untried:
-                action = untried.pop()
-                s.apply(p, action)
-                child = node.children[action] = _Node()
-                path.append(child)
-                movers.append(p)
-                _rollout(s, rnd, max_depth)
+        s = clone()
+        if stochastic:
+            s.rng = random.Random(rng.getrandbits(64))
+        node, path, movers = root, [root], [CHANCE]
+        while True:
+            to_move = s.to_move()
+            if not to_move:
                 break
-            explore = c * sqrt(log(node.n))
-            best, child = -math.inf, None
-            for a, ch in node.children.items():
-                value = (ch.w / ch.n - lo) * scale + explore / sqrt(ch.n)
-                if value > best:
-                    best, action, child = value, a, ch
-            s.apply(p, action)
-        node = child
-        path.append(child)
-        movers.append(p)
-    _backup(s.returns(), path, movers, bounds)
+            p = player if node is root else to_move[0]
+            if p == CHANCE:
+                outcome = _chance(s)
+                child = node.children.get(outcome)
+                if child is None:
+                    child = node.children[outcome] = _Node()
+            else:
+                untried = node.untried
+                if untried is None:
+                    untried = node.untried = list(s.legal_actions(p) or [s.free_text_default])
+                    for i in range(len(untried) - 1, 0, -1):  # shuffle with the search's rng
+                        j = int(rnd() * (i + 1))
+                        untried[i], untried[j] = untried[j], untried[i]
+                if untried:
+                    action = untried.pop()
+                    s.apply(p, action)
+                    child = node.children[action] = _Node()
+                    path.append(child)
+                    movers.append(p)
+                    _rollout(s, rnd, max_depth)
+                    break
+                # UCB1 on Q rescaled to [-1, 1] (its constant shift does not change the argmax)
+                explore = c * sqrt(log(node.n))
+                best, child = -math.inf, None
+                for a, ch in node.children.items():
+                    value = ch.q * scale + explore * ch.isq
+                    if value > best:
+                        best, action, child = value, a, ch
+                s.apply(p, action)
+            node = child
+            path.append(child)
+            movers.append(p)
+        returns = s.returns()
+        for node, mover in zip(path, movers):
+            node.n = n = node.n + 1
+            if mover >= 0:
+                node.w += returns[mover]
+                node.q = node.w / n
+            node.isq = 1.0 / sqrt(n)
+        lo, hi = min(lo, *returns), max(hi, *returns)
+        scale = 2.0 / (hi - lo) if hi > lo else 0.0
 
 
 def _simulate_determinised(s: State, player: int, root: _Node, c: float, max_depth: int,
                            rng: random.Random, bounds: list[float]) -> None:
+    """One simulation of single-observer ISMCTS on a determinisation (availability counts)."""
     node, path, movers = root, [root], [CHANCE]
     lo, hi = bounds
-    scale = 1.0 / (hi - lo) if hi > lo else 0.0
+    scale = 2.0 / (hi - lo) if hi > lo else 0.0  # Q onto [-1, 1] (+ a constant)
     while True:
         to_move = s.to_move()
         if not to_move:
@@ -207,7 +244,7 @@ def _simulate_determinised(s: State, player: int, root: _Node, c: float, max_dep
         for a in legal:
             ch = node.children[a]
             ch.avail += 1
-            value = (ch.w / ch.n - lo) * scale + c * math.sqrt(math.log(ch.avail) / ch.n)
+            value = ch.q * scale + c * math.sqrt(math.log(ch.avail)) * ch.isq
             if value > best:
                 best, action, child = value, a, ch
         s.apply(p, action)
@@ -222,6 +259,8 @@ def _backup(returns: list[float], path: list[_Node], movers: list[int], bounds: 
         node.n += 1
         if mover >= 0:
             node.w += returns[mover]
+            node.q = node.w / node.n
+        node.isq = 1.0 / math.sqrt(node.n)
     bounds[0] = min(bounds[0], *returns)
     bounds[1] = max(bounds[1], *returns)
 
@@ -262,7 +301,8 @@ def _state_of(turn: Turn, kind: str) -> State:
 def _info(stats: Stats, seconds: float) -> dict[str, Any]:
     sims = sum(n for n, _ in stats.values())
     return {"visits": {a: n for a, (n, _) in stats.items()}, "q": {a: round(q, 4) for a, (_, q) in stats.items()},
-            "simulations": sims, "seconds": round(seconds, 4), "simulations_per_second": round(sims / max(seconds, 1e-9))}
+            "simulations": sims, "seconds": round(seconds, 4),
+            "simulations_per_second": round(sims / max(seconds, 1e-9))}
 
 
 # --- PUCT with an LLM prior ---------------------------------------------------------
@@ -294,10 +334,11 @@ async def puct_search(state: State, player: int, simulations: int, prior: Any, v
     root = _Node()
     stop = _stop_time(0.0, deadline)
     det = getattr(state, "determinize", None) is not None
+    stochastic = _stochastic(state)
     for done in range(simulations):
         if done and time.monotonic() >= stop:
             break
-        s = _start(state, player, rng)
+        s = _start(state, player, rng, stochastic)
         node, path, movers = root, [root], [CHANCE]
         while True:
             to_move = s.to_move()
@@ -411,9 +452,7 @@ class LLMMCTSAgent:
         async def value(s: State, p: int) -> float:
             t = self._turn(s, p, s.legal_actions(p) or [s.free_text_default])
             logps = await cached(("value", p, t.text), value_messages(t), list(self.VALUE_OPTIONS))
-            if notes:
-                return 0.5
-            win, draw, _ = _softmax(logps)
+            win, draw, _ = _softmax(logps)  # an unscorable backend gives 1/3 each: value 1/2
             return win + draw / 2
 
         stats, priors = await puct_search(state, turn.player, self.simulations, prior,
