@@ -35,6 +35,24 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+export_app = typer.Typer(no_args_is_help=True, help="Export stored games: PGN, PHH, preference datasets.")
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("phh")
+def export_phh_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
+                   out_dir: str = typer.Option("phh", "--out", help="folder for the .phh files"),
+                   run_id: str = typer.Option(None, "--run", help="only this run"),
+                   match_id: str = typer.Option(None, "--match", help="only this match")) -> None:
+    """Hold'em hands in the Poker Hand History format (one .phh file per hand; pokerkit reads them)."""
+    from arena.export.phh import phh_command
+    try:
+        files = phh_command(db, out_dir, run_id, match_id)
+    except (StoreError, ValueError, OSError) as error:
+        fail(str(error))
+    err.print(f"wrote {len(files)} hand(s) to {out_dir}/", highlight=False)
+
+
 class Listing(str, Enum):
     games = "games"
     agents = "agents"
@@ -162,6 +180,14 @@ def _print_leaderboard(document: dict[str, Any]) -> None:
                       f"{row.get('illegal_rate', 0):.1%}", f"{row.get('fallback_rate', 0):.1%}",
                       f"{row.get('mean_latency', 0) * 1000:.0f} ms", str(row.get("tokens", 0)))
     out.print(table)
+    if document.get("duplicate"):
+        dup = Table(title="duplicate poker: big blinds per 100 hands (95% CI over duplicate groups)")
+        for col in ("game", "agent", "bb/100", "95% CI", "mbb/hand", "hands", "groups"):
+            dup.add_column(col, justify="left" if col in ("game", "agent") else "right")
+        for r in document["duplicate"]:
+            dup.add_row(r["game"], r["agent"], f"{r['bb_per_100']:.1f}", f"[{r['ci_low']:.1f}, "
+                        f"{r['ci_high']:.1f}]", f"{r['mbb_per_hand']:.0f}", str(r["hands"]), str(r["groups"]))
+        out.print(dup)
     if document.get("roles"):
         roles = Table(title="by role (win rate against the role's base rate)")
         for col in ("agent", "role", "games", "win rate", "base rate", "survival", "vote accuracy"):

@@ -22,7 +22,7 @@ from arena.games.base import GameInfo, State
 GAME_MODULES = ("arena.games.matrix_catalog", "arena.games.public_goods", "arena.games.bargaining",
                 "arena.games.deal_or_no_deal", "arena.games.ultimatum", "arena.games.auction",
                 "arena.games.chess", "arena.games.connect_four", "arena.games.hex", "arena.games.tictactoe",
-                "arena.games.werewolf")
+                "arena.games.werewolf", "arena.games.poker")
 
 
 class SpecError(ValueError):
@@ -106,11 +106,17 @@ def typed_params(raw: dict[str, str], defaults: dict[str, Any], where: str) -> d
 
 # --- games -----------------------------------------------------------------------
 @cache
-def builtin_games() -> dict[str, GameInfo]:
+def native_games() -> dict[str, GameInfo]:
     games: dict[str, GameInfo] = {}
     for module in GAME_MODULES:
         games.update(importlib.import_module(module).GAMES)
     return games
+
+
+def builtin_games() -> dict[str, GameInfo]:
+    """Native games, then TextArena's offline multi-player ones as ``textarena:<EnvId>`` (if installed)."""
+    from arena.games.textarena import textarena_games
+    return {**native_games(), **textarena_games()}
 
 
 def _entry_points(group: str) -> dict[str, importlib.metadata.EntryPoint]:
@@ -122,13 +128,20 @@ def game_ids() -> list[str]:
 
 
 def game_info(game_id: str) -> GameInfo:
-    if game_id in builtin_games():
-        return builtin_games()[game_id]
+    if game_id in native_games():
+        return native_games()[game_id]
+    if game_id.startswith("textarena:"):
+        from arena.games.textarena import game_info as textarena_info
+        try:
+            return textarena_info(game_id)
+        except ValueError as err:
+            raise SpecError(str(err)) from None
     eps = _entry_points("arena.games")
     if game_id in eps:
         loaded = eps[game_id].load()
         return loaded if isinstance(loaded, GameInfo) else GameInfo(game_id, loaded, _signature_defaults(loaded))
-    raise SpecError(f"unknown game {game_id!r}; valid: {', '.join(game_ids())}")
+    valid = sorted(set(native_games()) | set(eps))
+    raise SpecError(f"unknown game {game_id!r}; valid: {', '.join(valid)}, textarena:<EnvId> (see `arena list games`)")
 
 
 def _signature_defaults(factory: Callable[..., Any]) -> dict[str, Any]:
@@ -139,6 +152,9 @@ def _signature_defaults(factory: Callable[..., Any]) -> dict[str, Any]:
 
 def parse_game(spec: str) -> GameSpec:
     game_id, _, rest = spec.strip().partition(":")
+    if game_id == "textarena":  # textarena:<EnvId>[:key=value,...]
+        env_id, _, rest = rest.partition(":")
+        game_id = f"textarena:{env_id}"
     info = game_info(game_id)
     positional, raw = split_params(rest, f"game {game_id}")
     if positional:
@@ -165,7 +181,7 @@ class AgentInfo:
     summary: str = ""
 
 
-AGENT_MODULES = ("arena.agents.baselines", "arena.agents.negotiators", "arena.agents.werewolf_bots", "arena.agents.mcts", "arena.agents.stockfish")
+AGENT_MODULES = ("arena.agents.baselines", "arena.agents.negotiators", "arena.agents.werewolf_bots", "arena.agents.mcts", "arena.agents.stockfish", "arena.agents.poker_bots")
 
 
 @cache

@@ -143,3 +143,16 @@ def test_example_specs_are_valid(spec: Path) -> None:
     from arena.tournaments.runner import first_plan, resolve
     config = build_config(str(spec), {})
     assert first_plan("r", config, resolve(config, build=False))
+
+
+def test_duplicate_games_share_deals_across_seat_rotations() -> None:
+    agents = [parse_agent(a) for a in ("random", "calling-station", "tight-aggressive")]
+    plan = round_robin("r", [parse_game("holdem:duplicate=true,players=3")], agents, 6, 0)
+    assert len(plan) == 6
+    assert [m.seed for m in plan[:3]] == [plan[0].seed] * 3 and [m.seed for m in plan[3:]] == [plan[3].seed] * 3
+    assert plan[0].seed != plan[3].seed
+    assert {tuple(p.name for p in m.players)[0] for m in plan[:3]} == {a.name for a in agents}
+    with pytest.raises(SpecError, match="multiple of 3"):
+        from arena.tournaments.runner import resolve
+        resolve(RunConfig(games=["holdem:duplicate=true,players=3"], agents=[a.spec for a in agents],
+                          games_per_pair=4), build=False)

@@ -41,6 +41,11 @@ def resolve(config: RunConfig, build: bool = True) -> Resolved:
     if config.successive and (config.workers > 1 or config.backend == "ray"):
         raise SpecError("successive games (learning agents such as critic:) need --workers 1 and the local backend")
     games = [parse_game(g) for g in config.games]
+    for game in games:
+        seats = game.make(0).num_players
+        if game.params.get("duplicate") and (config.games_per_pair % seats or not config.swap_seats):
+            raise SpecError(f"{game.spec}: duplicate format needs games-per-pair a multiple of {seats} "
+                            "and swapped seats, so every deal is played from every seat")
     agents = [parse_agent(a) for a in config.agents]
     names = [a.name for a in agents]
     for name in names:

@@ -34,14 +34,16 @@ def expand(run_id: str, games: Sequence[GameSpec], agents: Sequence[AgentSpec], 
     """Matches for the given groups of agent indices per game, seats rotating game by game (if ``swap``)."""
     plan: list[PlannedMatch] = []
     for game in games:
+        duplicate = bool(game.params.get("duplicate"))  # each block of seat rotations replays the same deals
         for group in groups[game.spec]:
             n = len(group)
             for k in range(games_per_pair):
                 shift = k % n if swap else 0
                 seats = group[shift:] + group[:shift]
                 idx = start + len(plan)
+                seed_idx = idx - k % n if duplicate else idx
                 players = [Player(s, agents[a].name, agents[a].spec) for s, a in enumerate(seats)]
-                plan.append(PlannedMatch(f"{run_id}-{idx:05d}", idx, game.spec, match_seed(seed, idx), players))
+                plan.append(PlannedMatch(f"{run_id}-{idx:05d}", idx, game.spec, match_seed(seed, seed_idx), players))
     return plan
 
 

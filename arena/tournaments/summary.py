@@ -23,6 +23,9 @@ def document(results: list[Result], stats: dict[str, dict[str, Any]] | None = No
              seed: int = 0) -> dict[str, Any]:
     rows = leaderboard(results)
     doc: dict[str, Any] = {"run_id": run_id, "leaderboard": rows, "pairs": pairs(results)}
+    if any(o.metrics.get("duplicate") for _, _, _, o in results):
+        from arena.games.poker.duplicate import duplicate_leaderboard
+        doc["duplicate"] = duplicate_leaderboard(results, n_boot=n_boot, seed=seed)
     if any("team" in o.metrics for _, _, _, o in results):
         doc["roles"] = role_table(results)
         doc["team_ratings"] = team_ratings(results, seed=seed)
