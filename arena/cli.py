@@ -53,6 +53,22 @@ def export_phh_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
     err.print(f"wrote {len(files)} hand(s) to {out_dir}/", highlight=False)
 
 
+@export_app.command("pgn")
+def export_pgn_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
+                   out_path: str = typer.Option("games.pgn", "--out", help="the PGN file to write"),
+                   run_id: str = typer.Option(None, "--run", help="only this run")) -> None:
+    """Chess and Chess960 matches as PGN (Termination "rules infraction" for illegal-move forfeits)."""
+    from arena.export.pgn import export_pgn_many
+    try:
+        store = Store(db)
+        ids = sorted(store.match_players(run_id))
+        trajs = [t for t in (store.trajectory(m) for m in ids) if t.game.partition(":")[0] in ("chess", "chess960")]
+        Path(out_path).write_text(export_pgn_many(trajs), encoding="utf-8")
+    except (StoreError, ValueError, OSError) as error:
+        fail(str(error))
+    err.print(f"wrote {len(trajs)} game(s) to {out_path}", highlight=False)
+
+
 class Listing(str, Enum):
     games = "games"
     agents = "agents"

@@ -28,13 +28,13 @@ Card
 
 from __future__ import annotations
 
-import random
 import re
 from typing import Any
 
 import chess
 
 from arena.games.base import GameInfo, IllegalAction, State
+from arena.games.connect_four import ForkedRng
 
 COLOURS = ("White", "Black")
 PIECE_NAMES = {"N": "knight", "B": "bishop", "R": "rook", "Q": "queen", "K": "king", "": "pawn"}
@@ -42,8 +42,6 @@ UCI_RE = re.compile(r"^([a-h][1-8])([a-h][1-8])([qrbn]?)$")
 SAN_RE = re.compile(r"^([NBRQK])?([a-h])?([1-8])?(x)?([a-h][1-8])(=?[NBRQ])?[+#]?$")
 CASTLE_RE = re.compile(r"^([O0])-\1(-\1)?[+#]?$")
 MOVE_NUMBER = re.compile(r"^\d+\.+")
-TERMINATIONS_DRAWN = ("stalemate", "insufficient material", "threefold repetition",
-                      "fifty-move rule", "adjudication (max plies)")
 
 
 def _uci_vocab() -> tuple[str, ...]:
@@ -67,7 +65,7 @@ def _uci_vocab() -> tuple[str, ...]:
 UCI_VOCAB = _uci_vocab()
 
 
-class ChessState(State):
+class ChessState(ForkedRng, State):
     """A chess (or Chess960) game; ``board`` may hold a truncated move stack in clones.
 
     The full record is ``start_fen`` + ``moves`` (UCI); ``board``'s stack always covers
@@ -100,6 +98,7 @@ class ChessState(State):
         """Cache the legal moves and the result of the current position."""
         board = self.board
         self._legal = [m.uci() for m in board.legal_moves]
+        self._legal_san: list[str] | None = None
         self.end: tuple[str, str] | None = None
         if not self._legal:
             loser = board.turn
@@ -135,12 +134,9 @@ class ChessState(State):
         result = self.end[0] if self.end else "*"
         return {"1-0": [1.0, -1.0], "0-1": [-1.0, 1.0]}.get(result, [0.0, 0.0])
 
-    def clone(self) -> "ChessState":
-        new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
-        new.board = self.board.copy(stack=self.board.halfmove_clock)
-        new.rng = random.Random()
-        new.rng.setstate(self.rng.getstate())
+    def clone(self) -> ChessState:
+        new = self._fork()
+        new.board = copy_board(self.board, self.board.halfmove_clock)
         new.moves, new._san = list(self.moves), list(self._san)
         return new
 
@@ -167,7 +163,10 @@ class ChessState(State):
         return self._san
 
     def legal_san(self) -> list[str]:
-        return [self.board.san(chess.Move.from_uci(u)) for u in self._legal]
+        """The legal moves in SAN, in the order of ``legal_actions`` (cached per position: ~15 us a move)."""
+        if self._legal_san is None:
+            self._legal_san = [self.board.san(chess.Move.from_uci(u)) for u in self._legal]
+        return list(self._legal_san)
 
     def rules_text(self, player: int) -> str:
         variant = ("Chess960 (Fischer random chess: the pieces of the back rank start shuffled; castling "
@@ -238,9 +237,9 @@ class ChessState(State):
         if whole:
             return whole
         found = list(dict.fromkeys(m for t in tokens if (m := self._read(t))))
-        legal = ", ".join(self.legal_san())
         if len(found) == 1:
             return found[0]
+        legal = ", ".join(self.legal_san())
         snippet = answer[:60] + ("..." if len(answer) > 60 else "")
         if found:
             names = ", ".join(self.board.san(chess.Move.from_uci(u)) for u in found)
@@ -249,8 +248,8 @@ class ChessState(State):
         for token in tokens:
             reason = self._why(token)
             if reason:
-                raise IllegalAction(f"{token} is illegal here: {reason}. {self._colour()} to move; "
-                                    f"legal moves: {legal}")
+                head = "is ambiguous" if reason.startswith("several") else "is illegal here"
+                raise IllegalAction(f"{token} {head}: {reason}. {self._colour()} to move; legal moves: {legal}")
         raise IllegalAction(f"'{snippet}' is not a move. Answer with one legal move in SAN (like Nf3) or UCI "
                             f"(like g1f3). {self._colour()} to move; legal moves: {legal}")
 
@@ -288,6 +287,8 @@ class ChessState(State):
         piece = chess.PIECE_SYMBOLS.index(letter.lower() or "p")
         near = [mv for mv in self.board.pseudo_legal_moves
                 if mv.to_square == dest and self.board.piece_type_at(mv.from_square) == piece]
+        if near and piece == chess.PAWN and not m.group(6) and chess.square_rank(dest) in (0, 7):
+            return f"a pawn reaching the last rank must promote: write {token}=Q (queen), =R, =B or =N"
         if near:
             return self._king_safety()
         return self._blocked(dest) or f"no {self._colour().lower()} {PIECE_NAMES[letter]} can move to {m.group(5)}"
@@ -298,14 +299,16 @@ class ChessState(State):
         if piece is None:
             return f"there is no piece on {m.group(1)}"
         if piece.color != self.board.turn:
-            return f"the piece on {m.group(1)} is {COLOURS[int(piece.color == chess.BLACK)]}'s; you play {self._colour()}"
+            owner = COLOURS[int(piece.color == chess.BLACK)]
+            return f"the piece on {m.group(1)} is {owner}'s; you play {self._colour()}"
         if not m.group(3) and any(u.startswith(token) and len(u) == 5 for u in self._legal):
             return (f"a pawn reaching the last rank must promote: write {token}q (queen), {token}r, "
                     f"{token}b or {token}n")
         name = PIECE_NAMES[piece.symbol().upper() if piece.piece_type != chess.PAWN else ""]
         if self.board.is_pseudo_legal(chess.Move.from_uci(token)):
             return self._king_safety()
-        return self._blocked(chess.parse_square(m.group(2))) or f"your {name} on {m.group(1)} cannot move to {m.group(2)}"
+        blocked = self._blocked(chess.parse_square(m.group(2)))
+        return blocked or f"your {name} on {m.group(1)} cannot move to {m.group(2)}"
 
     def _blocked(self, square: int) -> str | None:
         piece = self.board.piece_at(square)
@@ -319,7 +322,7 @@ class ChessState(State):
         piece = chess.PIECE_SYMBOLS.index((m.group(1) or "p").lower())
         options = [self.board.san(mv) for mv in self.board.legal_moves
                    if mv.to_square == dest and self.board.piece_type_at(mv.from_square) == piece]
-        return f"it is ambiguous, several pieces can go there; write one of {', '.join(options)}"
+        return f"several pieces can go there; write one of {', '.join(options)}"
 
     def _king_safety(self) -> str:
         if self.board.is_check():
@@ -334,13 +337,27 @@ def _clean(token: str) -> str:
     return token.rstrip("!?")
 
 
+def copy_board(board: chess.Board, plies: int) -> chess.Board:
+    """``board.copy(stack=plies)`` without its defensive ``copy.copy`` of every Move (~20x
+    faster; moves are never mutated, and the board states are shared by ``copy`` too)."""
+    new = board.copy(stack=False)
+    if plies and hasattr(board, "_stack"):
+        new.move_stack = board.move_stack[-plies:]
+        new._stack = board._stack[-plies:]
+    elif plies:
+        return board.copy(stack=plies)
+    return new
+
+
 def _board_from_fen(fen: str, chess960: bool) -> chess.Board:
     try:
         board = chess.Board(fen, chess960=chess960)
     except ValueError as err:
         raise ValueError(f"bad FEN {fen!r}: {err}") from None
     if not board.is_valid():
-        raise ValueError(f"FEN {fen!r} is not a valid position: {board.status()!r}")
+        status = board.status()
+        problems = [flag.name.lower().replace("_", " ") for flag in chess.Status if flag and flag in status]
+        raise ValueError(f"FEN {fen!r} is not a valid position: {', '.join(problems)}")
     return board
 
 

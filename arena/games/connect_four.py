@@ -30,6 +30,37 @@ EMPTY = "."
 DIRECTIONS = ((0, 1), (1, 0), (1, 1), (1, -1))
 
 
+class ForkedRng:
+    """Mixin for fast ``clone()``: clones share an immutable snapshot of the generator.
+
+    ``rng`` is rebuilt from the snapshot on first use, so a clone and its original draw
+    the same numbers independently (a copy in effect) without paying ~20 us per clone
+    to copy a Mersenne Twister that board games never draw from after set-up.
+    """
+
+    _rng: random.Random | None
+    _rng_state: tuple
+
+    @property
+    def rng(self) -> random.Random:
+        if self._rng is None:
+            self._rng = random.Random.__new__(random.Random)
+            self._rng.setstate(self._rng_state)
+        return self._rng
+
+    @rng.setter
+    def rng(self, value: random.Random) -> None:
+        self._rng = value
+
+    def _fork(self) -> Any:
+        """A shallow copy (``__dict__`` shared one level) with a forked generator."""
+        if self._rng is not None:
+            self._rng_state, self._rng = self._rng.getstate(), None
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
+
 def line_length(grid: list[list[str]], row: int, col: int) -> int:
     """Longest straight line of equal symbols through (row, col) on a rectangular grid."""
     mark, rows, cols = grid[row][col], len(grid), len(grid[0])
@@ -53,7 +84,7 @@ def grid_text(grid: list[list[str]], labels: list[str]) -> str:
     return "\n".join([head, *body, head])
 
 
-class ConnectFourState(State):
+class ConnectFourState(ForkedRng, State):
     game_id = "connect-four"
 
     def __init__(self, seed: int | None = None, rows: int = 6, cols: int = 7, connect: int = 4) -> None:
@@ -101,11 +132,8 @@ class ConnectFourState(State):
             return [0.0, 0.0]
         return [1.0, -1.0] if self.winner == 0 else [-1.0, 1.0]
 
-    def clone(self) -> "ConnectFourState":
-        new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
-        new.rng = random.Random()
-        new.rng.setstate(self.rng.getstate())
+    def clone(self) -> ConnectFourState:
+        new = self._fork()
         new.grid = [row[:] for row in self.grid]
         new.heights, new.history = self.heights[:], self.history[:]
         return new

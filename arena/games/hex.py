@@ -23,12 +23,12 @@ Card
 
 from __future__ import annotations
 
-import random
 import re
 import string
 from typing import Any
 
 from arena.games.base import GameInfo, IllegalAction, State
+from arena.games.connect_four import ForkedRng
 
 SYMBOLS = ("X", "O")
 EMPTY = "."
@@ -59,7 +59,7 @@ def connected(grid: list[list[str]], player: int) -> bool:
     return False
 
 
-class HexState(State):
+class HexState(ForkedRng, State):
     game_id = "hex"
 
     def __init__(self, seed: int | None = None, size: int = 11, swap: bool = False) -> None:
@@ -141,7 +141,8 @@ class HexState(State):
     def _locate(self, action: str, taken_ok: bool = False) -> tuple[int, int]:
         m = re.fullmatch(r"([a-z])(\d{1,2})", action)
         if not m:
-            raise IllegalAction(f"{action!r} is not a cell; name one like a1 or {cell_name(self.size - 1, self.size - 1)}")
+            corner = cell_name(self.size - 1, self.size - 1)
+            raise IllegalAction(f"{action!r} is not a cell; name one like a1 or {corner}")
         col, row = string.ascii_lowercase.index(m.group(1)), int(m.group(2)) - 1
         if not (0 <= row < self.size and 0 <= col < self.size):
             last = string.ascii_lowercase[self.size - 1]
@@ -155,11 +156,8 @@ class HexState(State):
             return [0.0, 0.0]
         return [1.0, -1.0] if self.winner == 0 else [-1.0, 1.0]
 
-    def clone(self) -> "HexState":
-        new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
-        new.rng = random.Random()
-        new.rng.setstate(self.rng.getstate())
+    def clone(self) -> HexState:
+        new = self._fork()
         new.grid = [row[:] for row in self.grid]
         new.history, new.parent = self.history[:], self.parent[:]
         return new
@@ -177,7 +175,8 @@ class HexState(State):
                 f"is an unbroken chain of your stones from {goal}. Each cell touches six others: left and right, "
                 "the two cells above it (same column and one to the right) and the two below it (same column and "
                 f"one to the left). Hex has no draws; the winner scores +1, the loser -1.{swap}\n"
-                f"When it is your turn, answer with one empty cell as column letter and row number (a1-{last}{self.size}).")
+                "When it is your turn, answer with one empty cell as column letter and row number "
+                f"(a1-{last}{self.size}).")
 
     def board_text(self) -> str:
         head = "   " + " ".join(string.ascii_lowercase[:self.size])
@@ -188,8 +187,9 @@ class HexState(State):
         return "\n".join(lines)
 
     def observation(self, player: int) -> str:
-        lines = [f"You are {SYMBOLS[player]} ({'top-bottom' if player == 0 else 'left-right'}). "
-                 "Board (X joins top and bottom, O joins left and right):", self.board_text(),
+        side = "top-bottom" if player == 0 else "left-right"
+        lines = [f"You are {SYMBOLS[player]} ({side}). Board (X joins top and bottom, O joins left and right):",
+                 self.board_text(),
                  f"Moves so far: {' '.join(self.history) or '(none yet)'}"]
         if self.winner is not None:
             lines.append(f"The game is over: {SYMBOLS[self.winner]} wins.")

@@ -14,18 +14,17 @@ Card
 
 from __future__ import annotations
 
-import random
 import re
 from typing import Any
 
 from arena.games.base import GameInfo, IllegalAction, State
-from arena.games.connect_four import EMPTY, SYMBOLS, line_length
+from arena.games.connect_four import EMPTY, SYMBOLS, ForkedRng, line_length
 
 CELLS = tuple(str(i) for i in range(1, 10))
 CELL_RE = re.compile(r"(?<![A-Za-z0-9])(?:([1-9])|([a-cA-C])([1-3]))(?![A-Za-z0-9])")
 
 
-class TicTacToeState(State):
+class TicTacToeState(ForkedRng, State):
     game_id = "tic-tac-toe"
     action_vocab = CELLS
 
@@ -68,11 +67,8 @@ class TicTacToeState(State):
             return [0.0, 0.0]
         return [1.0, -1.0] if self.winner == 0 else [-1.0, 1.0]
 
-    def clone(self) -> "TicTacToeState":
-        new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
-        new.rng = random.Random()
-        new.rng.setstate(self.rng.getstate())
+    def clone(self) -> TicTacToeState:
+        new = self._fork()
         new.grid = [row[:] for row in self.grid]
         new.history = self.history[:]
         return new
