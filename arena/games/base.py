@@ -101,6 +101,37 @@ class State(ABC):
         return copy.deepcopy(self)
 
 
+class ForkedRng:
+    """Mixin for fast ``clone()``: clones share an immutable snapshot of the generator.
+
+    ``rng`` is rebuilt from the snapshot on first use, so a clone and its original draw
+    the same numbers independently (a copy in effect) without paying ~20 us per clone
+    to copy a Mersenne Twister that board games never draw from after set-up.
+    """
+
+    _rng: random.Random | None
+    _rng_state: tuple
+
+    @property
+    def rng(self) -> random.Random:
+        if self._rng is None:
+            self._rng = random.Random.__new__(random.Random)
+            self._rng.setstate(self._rng_state)
+        return self._rng
+
+    @rng.setter
+    def rng(self, value: random.Random) -> None:
+        self._rng = value
+
+    def _fork(self) -> Any:
+        """A shallow copy (``__dict__`` shared one level) with a forked generator."""
+        if self._rng is not None:
+            self._rng_state, self._rng = self._rng.getstate(), None
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
+
 def match_choice(text: str, legal: list[str]) -> str:
     """Find the one legal option an answer names; explain the failure otherwise.
 

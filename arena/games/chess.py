@@ -33,8 +33,7 @@ from typing import Any
 
 import chess
 
-from arena.games.base import GameInfo, IllegalAction, State
-from arena.games.connect_four import ForkedRng
+from arena.games.base import ForkedRng, GameInfo, IllegalAction, State
 
 COLOURS = ("White", "Black")
 PIECE_NAMES = {"N": "knight", "B": "bishop", "R": "rook", "Q": "queen", "K": "king", "": "pawn"}

@@ -27,8 +27,7 @@ import re
 import string
 from typing import Any
 
-from arena.games.base import GameInfo, IllegalAction, State
-from arena.games.connect_four import ForkedRng
+from arena.games.base import ForkedRng, GameInfo, IllegalAction, State
 
 SYMBOLS = ("X", "O")
 EMPTY = "."

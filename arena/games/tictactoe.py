@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from arena.games.base import GameInfo, IllegalAction, State
-from arena.games.connect_four import EMPTY, SYMBOLS, ForkedRng, line_length
+from arena.games.base import ForkedRng, GameInfo, IllegalAction, State
+from arena.games.connect_four import EMPTY, SYMBOLS, line_length
 
 CELLS = tuple(str(i) for i in range(1, 10))
 CELL_RE = re.compile(r"(?<![A-Za-z0-9])(?:([1-9])|([a-cA-C])([1-3]))(?![A-Za-z0-9])")
