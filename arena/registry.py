@@ -181,7 +181,8 @@ class AgentInfo:
     summary: str = ""
 
 
-AGENT_MODULES = ("arena.agents.baselines", "arena.agents.negotiators", "arena.agents.werewolf_bots", "arena.agents.mcts", "arena.agents.stockfish", "arena.agents.poker_bots")
+AGENT_MODULES = ("arena.agents.baselines", "arena.agents.negotiators", "arena.agents.werewolf_bots",
+                 "arena.agents.mcts", "arena.agents.llm_mcts", "arena.agents.stockfish", "arena.agents.poker_bots")
 
 
 @cache

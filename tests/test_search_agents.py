@@ -11,7 +11,8 @@ import pytest
 
 from arena.agents.backends.base import Completion, ScoringUnsupported
 from arena.agents.base import Turn
-from arena.agents.mcts import LLMMCTSAgent, MCTSAgent, rank_utility, search
+from arena.agents.llm_mcts import LLMMCTSAgent, rank_utility
+from arena.agents.mcts import MCTSAgent, search
 from arena.agents.stockfish import StockfishAgent, find_stockfish
 from arena.games.base import CHANCE, IllegalAction, State
 from arena.match import play_match
