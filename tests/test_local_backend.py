@@ -12,7 +12,7 @@ import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # never reach the hub, whatever happens
 
-from arena.agents.backends import local  # noqa: E402
+from arena.agents.backends import local, model_cache  # noqa: E402
 from arena.agents.backends.local import LocalBackend, model_folder  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -44,15 +44,15 @@ def test_cache_is_built_then_reused(built: tuple[Path, float]) -> None:
 
 def test_missing_marker_invalidates_cache(built: tuple[Path, float]) -> None:
     folder, _ = built
-    marker = folder / local._MARKER
-    assert local._cache_is_valid(folder, local.gguf_path())
+    marker = folder / model_cache._MARKER
+    assert model_cache._cache_is_valid(folder, model_cache.gguf_path())
     saved = marker.read_bytes()
     marker.unlink()
     try:
-        assert not local._cache_is_valid(folder, local.gguf_path())
+        assert not model_cache._cache_is_valid(folder, model_cache.gguf_path())
     finally:
         marker.write_bytes(saved)
-    assert local._cache_is_valid(folder, local.gguf_path())
+    assert model_cache._cache_is_valid(folder, model_cache.gguf_path())
 
 
 def test_corrupt_cache_is_rebuilt(built: tuple[Path, float]) -> None:
@@ -84,6 +84,7 @@ def test_cache_that_fails_to_load_is_rebuilt(built: tuple[Path, float], monkeypa
     monkeypatch.setattr(local, "_MODELS", {})
     monkeypatch.setattr(local, "_load", flaky_load)
     monkeypatch.setattr(local, "_ensure_embedded", fake_rebuild)
+    monkeypatch.setattr(model_cache, "_ensure_embedded", fake_rebuild)
     assert local.shared_model("smollm2", "cpu").model is not None
     assert forced == [False, True]
 
