@@ -58,7 +58,8 @@ MAX_PLAYERS = 15
 #: rotate past an eliminated player, and a move TextArena crashes on leaves the turn where it was.
 STALL = 10
 
-#: Families refused because they need the network, an LLM or downloads (checked by ``network_reason``).
+#: Families refused because they need the network, an LLM or downloads (tests check it equals what
+#: ``scan_source`` finds, so a new TextArena version that adds one is caught).
 REFUSED = {
     "Debate": "needs an LLM jury over the network (OpenRouter)",
     "ScenarioPlanning": "needs an LLM jury over the network (OpenRouter)",
@@ -70,7 +71,7 @@ REFUSED = {
 }
 NETWORK_MARKERS = re.compile(
     r"^\s*(?:import|from)\s+(?:nltk|requests|openai|urllib|httpx|datasets|huggingface_hub)\b"
-    r"|OpenRouter|jury_class|\bta\.agents\.|word_lists", re.M)
+    r"|OpenRouter|jury_class|\bta\.agents\.|word_lists", re.MULTILINE)
 
 
 class TextArenaUnavailable(ValueError):
@@ -88,7 +89,7 @@ class _Generators:
         self.py = random.Random(seed).getstate()
         self.np = np.random.RandomState(seed).get_state()
 
-    def __deepcopy__(self, memo: dict) -> "_Generators":
+    def __deepcopy__(self, memo: dict) -> _Generators:
         new = object.__new__(_Generators)
         new.py = self.py  # an immutable tuple
         new.np = (self.np[0], self.np[1].copy(), *self.np[2:])
@@ -132,7 +133,7 @@ class TextArenaSpec:
     params: dict[str, Any]
     action_wrappers: tuple[Any, ...] = field(default=())
 
-    def __deepcopy__(self, memo: dict) -> "TextArenaSpec":
+    def __deepcopy__(self, memo: dict) -> TextArenaSpec:
         return self
 
     @property
@@ -170,7 +171,7 @@ def scan_source(module: str) -> str | None:
     if not main.exists():
         return None
     package = module.rsplit(".", 1)[0]
-    local = re.findall(rf"^\s*from\s+(?:\.|{re.escape(package)}\.)([\w.]+)\s+import", _code(main), re.M)
+    local = re.findall(rf"^\s*from\s+(?:\.|{re.escape(package)}\.)([\w.]+)\s+import", _code(main), re.MULTILINE)
     for source in [main, *(main.parent.joinpath(*name.split(".")).with_suffix(".py") for name in local)]:
         found = NETWORK_MARKERS.search(_code(source)) if source.exists() else None
         if found:
@@ -287,7 +288,7 @@ def _players_text(players: tuple[int, ...]) -> str:
 
 def game_info(game_id: str) -> GameInfo:
     """The :class:`GameInfo` of ``textarena:<EnvId>`` (raises :class:`TextArenaUnavailable`)."""
-    env_id = game_id[len(PREFIX):] if game_id.startswith(PREFIX) else game_id
+    env_id = game_id.removeprefix(PREFIX)
     spec = textarena_spec(env_id)
 
     def make(seed: int | None = None, **params: Any) -> TextArenaState:
@@ -326,7 +327,7 @@ def refused_games() -> dict[str, str]:
 def _ipd(env: Any, action: str) -> str | None:
     if env.state.game_state.get("phase") != "decision":
         return None
-    named = {t.lower() for t in re.findall(r"\[(Cooperate|Defect)\]", action, re.I)}
+    named = {t.lower() for t in re.findall(r"\[(Cooperate|Defect)\]", action, re.IGNORECASE)}
     if len(named) != 1:
         return "this is the decision phase: answer with exactly one of [Cooperate] or [Defect]"
     return None
@@ -339,7 +340,7 @@ def _ipd3(env: Any, action: str) -> str | None:
 
 
 STRICT: dict[str, Callable[[Any, str], str | None]] = {"IteratedPrisonersDilemma": _ipd, "ThreePlayerIPD": _ipd3}
-_REASON = re.compile(r"Reason:\s*(.*?)\s*(?:Please resubmit|$)", re.S)
+_REASON = re.compile(r"Reason:\s*(.*?)\s*(?:Please resubmit|$)", re.DOTALL)
 
 
 # --- the State ---------------------------------------------------------------------
@@ -379,7 +380,7 @@ class TextArenaState(State):
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_trial": None}  # a cached trial is never copied along
 
-    def __deepcopy__(self, memo: dict) -> "TextArenaState":
+    def __deepcopy__(self, memo: dict) -> TextArenaState:
         """The env deep; the append-only records of immutable entries as shallow list copies."""
         new = object.__new__(type(self))
         memo[id(self)] = new
@@ -489,7 +490,7 @@ class TextArenaState(State):
             self.invalid_moves[player] += 1
         return reason
 
-    def clone(self) -> "TextArenaState":
+    def clone(self) -> TextArenaState:
         try:
             return copy.deepcopy(self)
         except Exception:  # an env that cannot be deep-copied: re-make it and replay the moves
@@ -513,8 +514,8 @@ class TextArenaState(State):
         info = st.game_info or {}
         reasons = [str(info[p]["reason"]) for p in info if isinstance(info.get(p), dict) and info[p].get("reason")]
         if self._stuck() and not st.done:
-            reasons = [f"stopped: TextArena kept the turn with player {st.current_player_id} "
-                       f"after {self._stalled} invalid moves in a row"]
+            reasons = [(f"stopped: TextArena kept the turn with player {st.current_player_id} "
+                        f"after {self._stalled} invalid moves in a row")]
         out: dict[str, Any] = {
             "textarena_env": self._spec.env_id,
             "turns": int(st.turn),
