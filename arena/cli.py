@@ -8,35 +8,35 @@ import sys
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import typer
-from rich.console import Console, Group
+from rich.console import Group
 from rich.live import Live
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
+from arena.cli_data import export_app, mount
+from arena.console import err, fail, out
 from arena.registry import SpecError, agent_kinds, builtin_games, game_ids
 from arena.store import Store, StoreError
+from arena.tournaments.config import build_config
 from arena.tournaments.plackett import rate_jsonl
 from arena.tournaments.ratings import leaderboard
-from arena.tournaments.summary import document, store_document
-from arena.tournaments.config import build_config
 from arena.tournaments.runner import execute, new_run
+from arena.tournaments.summary import document, store_document
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Tournaments of LLM agents, search agents and baselines on strategic games.")
-out = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True)
 
 
-def fail(message: str) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
-export_app = typer.Typer(no_args_is_help=True, help="Export stored games: PGN, PHH, preference datasets.")
-app.add_typer(export_app, name="export")
+mount(app)  # export preferences, train dpo, selfplay (arena/cli_data.py)
 
 
 @export_app.command("phh")
