@@ -150,8 +150,11 @@ def test_local_smollm2_tournament_offline(built: tuple[Path, float], tmp_path: P
     assert llm_row["tokens"] > 0 and llm_row["mean_latency"] > 0
     assert 0.0 <= llm_row["illegal_rate"] <= 1.0 and 0.0 <= llm_row["fallback_rate"] <= 1.0
     steps = [json.loads(d) for (d,) in sqlite3.connect(db).execute("SELECT data FROM steps")]
-    answered = [s for s in steps if s["completion"]]
-    assert answered and all(s["messages"][0]["role"] == "system" for s in answered)
+    # every LLM answer is kept: accepted ones on the step, refused ones (SmolLM2 mostly writes prose) on attempts
+    answers = [s["completion"] for s in steps if s["completion"]] + \
+        [a["completion"] for s in steps for a in s["attempts"] if a["completion"]]
+    assert len(answers) >= 20
+    assert all(s["messages"][0]["role"] == "system" for s in steps if s["completion"])
     choice = run_cli("run", "--game", "prisoners-dilemma:rounds=3", "--agent", "local:smollm2:mode=choice",
                      "--agent", "always-defect", "--games-per-pair", "1", "--json", "--db", db)
     row = {r["agent"]: r for r in json.loads(choice.stdout)["leaderboard"]}["local:smollm2:mode=choice"]
