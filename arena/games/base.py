@@ -162,6 +162,13 @@ def _option(token: str, legal: list[str], by_lower: dict[str, str]) -> str | Non
     return by_lower.get(token.lower())
 
 
+def win_loss(winner: int | None) -> list[float]:
+    """Two-player zero-sum returns: +1 for the winner, -1 for the other, 0 and 0 when undecided or drawn."""
+    if winner is None:
+        return [0.0, 0.0]
+    return [1.0, -1.0] if winner == 0 else [-1.0, 1.0]
+
+
 def rank_scores(scores: list[float]) -> list[int]:
     """Competition ranks (1 = best) of per-player scores; equal scores share a rank."""
     return [1 + sum(other > score for other in scores) for score in scores]

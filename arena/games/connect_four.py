@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from arena.games.base import ForkedRng, GameInfo, IllegalAction, State
+from arena.games.base import ForkedRng, GameInfo, IllegalAction, State, win_loss
 
 SYMBOLS = ("X", "O")
 EMPTY = "."
@@ -96,9 +96,7 @@ class ConnectFourState(ForkedRng, State):
             self.winner = player
 
     def returns(self) -> list[float]:
-        if self.winner is None:
-            return [0.0, 0.0]
-        return [1.0, -1.0] if self.winner == 0 else [-1.0, 1.0]
+        return win_loss(self.winner)
 
     def clone(self) -> ConnectFourState:
         new = self._fork()

@@ -27,7 +27,7 @@ import re
 import string
 from typing import Any
 
-from arena.games.base import ForkedRng, GameInfo, IllegalAction, State
+from arena.games.base import ForkedRng, GameInfo, IllegalAction, State, win_loss
 
 SYMBOLS = ("X", "O")
 EMPTY = "."
@@ -151,9 +151,7 @@ class HexState(ForkedRng, State):
         return row, col
 
     def returns(self) -> list[float]:
-        if self.winner is None:
-            return [0.0, 0.0]
-        return [1.0, -1.0] if self.winner == 0 else [-1.0, 1.0]
+        return win_loss(self.winner)
 
     def clone(self) -> HexState:
         new = self._fork()

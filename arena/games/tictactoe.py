@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from arena.games.base import ForkedRng, GameInfo, IllegalAction, State
+from arena.games.base import ForkedRng, GameInfo, IllegalAction, State, win_loss
 from arena.games.connect_four import EMPTY, SYMBOLS, line_length
 
 CELLS = tuple(str(i) for i in range(1, 10))
@@ -63,9 +63,7 @@ class TicTacToeState(ForkedRng, State):
             self.winner = player
 
     def returns(self) -> list[float]:
-        if self.winner is None:
-            return [0.0, 0.0]
-        return [1.0, -1.0] if self.winner == 0 else [-1.0, 1.0]
+        return win_loss(self.winner)
 
     def clone(self) -> TicTacToeState:
         new = self._fork()
