@@ -19,6 +19,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 import chess
 import numpy as np
@@ -56,8 +57,9 @@ def state_loop(games: int, text: bool = False) -> int:
     return steps
 
 
-def arena_aec(games: int) -> int:
-    env, steps = ArenaEnv(lambda seed: make_chess(seed, max_plies=MAX_PLIES), "chess"), 0
+def random_aec(env: Any, games: int) -> int:
+    """Random masked play through any PettingZoo AEC env; returns the moves made."""
+    steps = 0
     for game in range(games):
         env.reset(seed=game)
         rng = random.Random(game)
@@ -69,22 +71,15 @@ def arena_aec(games: int) -> int:
             env.step(rng.choice(np.flatnonzero(obs["action_mask"]).tolist()))
             steps += 1
     return steps
+
+
+def arena_aec(games: int) -> int:
+    return random_aec(ArenaEnv(lambda seed: make_chess(seed, max_plies=MAX_PLIES), "chess"), games)
 
 
 def pettingzoo_aec(games: int) -> int:
     from pettingzoo.classic import chess_v6
-    env, steps = chess_v6.env(), 0
-    for game in range(games):
-        env.reset(seed=game)
-        rng = random.Random(game)
-        for _agent in env.agent_iter():
-            obs, _, term, trunc, _ = env.last()
-            if term or trunc:
-                env.step(None)
-                continue
-            env.step(rng.choice(np.flatnonzero(obs["action_mask"]).tolist()))
-            steps += 1
-    return steps
+    return random_aec(chess_v6.env(), games)
 
 
 def rate(fn: Callable[[int], int], games: int, repeats: int = 3) -> float:
