@@ -64,7 +64,8 @@ async def _decide(state: State, player: int, agent: Any, policy: Policy, rng: ra
         turn = Turn(state.game_id, player, rules, text, legal, data,
                     None if policy.time_limit is None else time.monotonic() + policy.time_limit,
                     match_id, index, attempt, attempts[-1].error if attempts else None,
-                    state.clone() if getattr(agent, "needs_state", False) else None)
+                    state.clone() if getattr(agent, "needs_state", False) else None,
+                    None if legal is not None else state.answer_pattern(player))
         start = time.perf_counter()
         try:
             decision = await _ask_in_time(agent, turn, policy.time_limit)

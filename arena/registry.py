@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from arena.errors import ArenaError
 from arena.games.base import GameInfo, State
 
 GAME_MODULES = ("arena.games.matrix_catalog", "arena.games.public_goods", "arena.games.bargaining",
@@ -25,7 +26,7 @@ GAME_MODULES = ("arena.games.matrix_catalog", "arena.games.public_goods", "arena
                 "arena.games.werewolf", "arena.games.poker")
 
 
-class SpecError(ValueError):
+class SpecError(ArenaError, ValueError):
     """A bad game/agent spec, import string or parameter (one line, names valid choices)."""
 
 

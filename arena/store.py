@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from arena.errors import ArenaError
 from arena.trajectory import Outcome, Player, Step, Trajectory, step_from_dict, step_to_dict
 
 SCHEMA = """
@@ -42,7 +43,7 @@ def match_rows(traj: Trajectory) -> MatchRows:
             traj.finished, steps)
 
 
-class StoreError(RuntimeError):
+class StoreError(ArenaError, RuntimeError):
     """The database cannot be used (not an arena store, unknown run, ...)."""
 
 

@@ -26,6 +26,9 @@ class Turn:
     attempt: int = 0
     feedback: str | None = None
     state: Any = None  # a clone of the rules State, for search agents; never shown to LLMs
+    #: For free-text answers: a regular expression the whole answer must match (the game's
+    #: answer grammar, e.g. ``\[OFFER \$\d+\]``); None when the game states none.
+    answer_pattern: str | None = None
 
 
 @dataclass
@@ -37,6 +40,9 @@ class Decision:
     tokens_out: int = 0
     cost: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
+    #: Each silent-fallback the agent took for this decision, one short reason each
+    #: (e.g. "choice->generate: backend cannot score"); counted per agent, an error under --strict.
+    downgrades: list[str] = field(default_factory=list)
 
 
 @runtime_checkable

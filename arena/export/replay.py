@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from arena.errors import ArenaError
 from arena.games.base import CHANCE, State
 from arena.registry import parse_game
 from arena.trajectory import Step, Trajectory
@@ -24,7 +25,7 @@ MakeState = Callable[[int], State]
 ResolveGame = Callable[[str], MakeState]
 
 
-class ReplayError(ValueError):
+class ReplayError(ArenaError, ValueError):
     """A stored match cannot be replayed faithfully (the message says where and why)."""
 
 

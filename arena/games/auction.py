@@ -138,4 +138,5 @@ def _ints(text: str, name: str) -> list[int]:
 GAMES = {"auction": GameInfo(
     "auction", AuctionState,
     {"players": 3, "budget": 10_000, "starts": "1000|5000", "values": "2000|10000", "spread": 0.2},
-    "sealed-bid first-price auction of several items under budgets (AucArena-style)", players="N")}
+    "sealed-bid first-price auction of several items under budgets (AucArena-style)", players="N",
+    information="imperfect", dynamics="simultaneous", chance=True, utility="general-sum")}

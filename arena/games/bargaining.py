@@ -140,4 +140,5 @@ GAMES = {"bargaining": GameInfo(
     "bargaining", BargainingState,
     {"item": "balloon", "list_price": 20.0, "seller_cost": 8.0, "buyer_budget": 20.0, "buyer_target": 10.0,
      "max_turns": 10, "seller_first": True},
-    "buyer-seller bargaining in free text with [OFFER $X]/[ACCEPT]/[WALK AWAY] (Fu et al.)")}
+    "buyer-seller bargaining in free text with [OFFER $X]/[ACCEPT]/[WALK AWAY] (Fu et al.)",
+    information="imperfect", utility="general-sum")}

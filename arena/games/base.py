@@ -18,10 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from arena.errors import ArenaError
+
 CHANCE = -1
 
 
-class IllegalAction(ValueError):
+class IllegalAction(ArenaError, ValueError):
     """An action the rules reject; the message is written for the agent to act on."""
 
 
@@ -87,6 +89,11 @@ class State(ABC):
         if legal is None:
             return text.strip()
         return match_choice(text, legal)
+
+    def answer_pattern(self, player: int) -> str | None:
+        """For a free-text node: a regular expression every acceptable answer matches in full
+        (the answer grammar, used to constrain LLM decoding); ``None`` when there is none."""
+        return None
 
     def observation_data(self, player: int) -> dict[str, Any]:
         """Structured form of :meth:`observation` for scripted agents (same knowledge)."""
@@ -183,3 +190,9 @@ class GameInfo:
     params: dict[str, Any] = field(default_factory=dict)
     summary: str = ""
     players: str = "2"
+    # What search and export code must know, in OpenSpiel's GameType terms:
+    information: str = "perfect"  # "perfect" | "imperfect" (hidden state: clone only via determinize)
+    dynamics: str = "sequential"  # "sequential" | "simultaneous" (some node has several movers)
+    chance: bool = False  # the rules draw at random (deals, roles, chance nodes)
+    utility: str = "zero-sum"  # "zero-sum" (win/lose) | "general-sum" (payoffs) | "team"
+    version: str = "1"  # bumped when the rules or the observation text change

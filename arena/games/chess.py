@@ -372,5 +372,5 @@ GAMES = {
     "chess": GameInfo("chess", make_chess, {"max_plies": 400, "fen": ""},
                       "chess (python-chess rules); SAN or UCI answers; draw after max_plies"),
     "chess960": GameInfo("chess960", make_chess960, {"position": -1, "max_plies": 400},
-                         "Chess960; position 0..959 (-1: from the seed; 518 = standard)"),
+                         "Chess960; position 0..959 (-1: from the seed; 518 = standard)", chance=True),
 }

@@ -153,4 +153,5 @@ class DealOrNoDealState(State):
 
 
 GAMES = {"deal-or-no-deal": GameInfo("deal-or-no-deal", DealOrNoDealState, {"max_turns": 10},
-                                     "split books/hats/balls with private values (Lewis et al. 2017)")}
+                                     "split books/hats/balls with private values (Lewis et al. 2017)",
+                                     information="imperfect", chance=True, utility="general-sum")}

@@ -142,18 +142,27 @@ def _from_file(seed: int | None = None, file: str = "", rounds: int = 10, cheap_
 
 
 _COMMON = {"rounds": 10, "cheap_talk": False}
+_REPEATED = {"dynamics": "simultaneous", "utility": "general-sum"}
+
+
+def _utility(table: Table) -> str:
+    """zero-sum when every cell's payoffs add to 0 (matching pennies, rock-paper-scissors)."""
+    return "zero-sum" if all(sum(cell) == 0 for row in table.payoffs for cell in row) else "general-sum"
+
+
 GAMES: dict[str, GameInfo] = {
     "prisoners-dilemma": GameInfo("prisoners-dilemma", _pd, {"R": 3.0, "S": 0.0, "T": 5.0, "P": 1.0, **_COMMON},
-                                  "repeated prisoner's dilemma (C/D)"),
+                                  "repeated prisoner's dilemma (C/D)", **_REPEATED),
     "akata-prisoners-dilemma": GameInfo(
         "akata-prisoners-dilemma", partial(_akata, "akata-prisoners-dilemma", (((8, 8), (0, 10)), ((10, 0), (5, 5)))),
-        dict(_COMMON), "prisoner's dilemma as in Akata et al. (J/F labels, 8/0/10/5)"),
+        dict(_COMMON), "prisoner's dilemma as in Akata et al. (J/F labels, 8/0/10/5)", **_REPEATED),
     "akata-battle-of-the-sexes": GameInfo(
         "akata-battle-of-the-sexes", partial(_akata, "akata-battle-of-the-sexes", (((10, 7), (0, 0)), ((0, 0), (7, 10)))),
-        dict(_COMMON), "battle of the sexes as in Akata et al. (J/F labels, 10/7)"),
-    **{name: GameInfo(name, partial(_preset, name), dict(_COMMON), f"repeated {table.description}")
+        dict(_COMMON), "battle of the sexes as in Akata et al. (J/F labels, 10/7)", **_REPEATED),
+    **{name: GameInfo(name, partial(_preset, name), dict(_COMMON), f"repeated {table.description}",
+                      dynamics="simultaneous", utility=_utility(table))
        for name, table in PRESETS.items()},
     "ordinal-2x2": GameInfo("ordinal-2x2", _ordinal, {"number": 1, **_COMMON},
-                            "any of the 144 strict ordinal 2x2 games by number (1..144)"),
-    "matrix": GameInfo("matrix", _from_file, {"file": "", **_COMMON}, "any NxM payoff table from a TOML file"),
+                            "any of the 144 strict ordinal 2x2 games by number (1..144)", **_REPEATED),
+    "matrix": GameInfo("matrix", _from_file, {"file": "", **_COMMON}, "any NxM payoff table from a TOML file", **_REPEATED),
 }

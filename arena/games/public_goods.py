@@ -93,4 +93,4 @@ class PublicGoodsState(State):
 
 GAMES = {"public-goods": GameInfo(
     "public-goods", PublicGoodsState, {"players": 4, "endowment": 10, "multiplier": 1.6, "rounds": 10},
-    "repeated N-player linear public-goods game", players="N")}
+    "repeated N-player linear public-goods game", players="N", dynamics="simultaneous", utility="general-sum")}

@@ -89,4 +89,4 @@ class UltimatumState(State):
 
 
 GAMES = {"ultimatum": GameInfo("ultimatum", UltimatumState, {"total": 10, "rounds": 1, "alternate": True},
-                               "split a total: offer, then accept or reject")}
+                               "split a total: offer, then accept or reject", utility="general-sum")}

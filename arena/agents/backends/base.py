@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from arena.errors import ArenaError
+
 
 @dataclass
 class Completion:
@@ -13,13 +15,27 @@ class Completion:
     tokens_out: int = 0
     cost: float = 0.0
     latency: float = 0.0
+    #: How the answer was held to the legal set: "" (free text, parsed after), "grammar"
+    #: (local constrained decoding), "json_schema" / "guided_choice" (remote structured output).
+    constrained: str = ""
 
 
-class EmptyCompletion(RuntimeError):
+@dataclass
+class Scores:
+    """Each option scored as a complete answer (its tokens plus the end-of-answer token)."""
+
+    logprobs: list[float]  # summed log-probability per option, end token included
+    lengths: list[int]  # tokens scored per option, end token included
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float = 0.0
+
+
+class EmptyCompletion(ArenaError, RuntimeError):
     """The model answered with no text; the agent turns this into an (illegal) empty answer."""
 
 
-class ScoringUnsupported(RuntimeError):
+class ScoringUnsupported(ArenaError, RuntimeError):
     """The backend cannot return log-probabilities of given continuations."""
 
 
@@ -27,12 +43,17 @@ class Backend(Protocol):
     name: str
 
     async def complete(self, messages: list[dict[str, str]], *, max_tokens: int = 256,
-                       temperature: float = 0.0, seed: int | None = None) -> Completion:
-        """One chat completion for ``messages`` (OpenAI format)."""
+                       temperature: float = 0.0, seed: int | None = None,
+                       allowed: list[str] | None = None, pattern: str | None = None) -> Completion:
+        """One chat completion for ``messages`` (OpenAI format).
+
+        ``allowed`` (the legal actions) or ``pattern`` (a regex for free text) ask the backend
+        to hold the final answer to them where it can; ``Completion.constrained`` says how.
+        """
         ...
 
-    async def score(self, messages: list[dict[str, str]], options: list[str]) -> list[float]:
-        """Total log-probability of each option as the assistant's reply to ``messages``.
+    async def score(self, messages: list[dict[str, str]], options: list[str]) -> Scores | list[float]:
+        """Log-probability of each option as the assistant's complete reply to ``messages``.
 
         Raises :class:`ScoringUnsupported` when the backend cannot score.
         """

@@ -33,13 +33,14 @@ import weakref
 from typing import Any
 
 from arena.agents.backends.base import Completion, EmptyCompletion, ScoringUnsupported
+from arena.errors import InfrastructureError
 from arena.redact import redact
 from arena.retry import status_of, with_retries
 
 TOP_LOGPROBS = 20  # the most OpenAI (and vLLM by default) will return
 
 
-class BackendError(RuntimeError):
+class BackendError(InfrastructureError):
     """A remote completion failed for good (after retries), or came back empty or malformed.
 
     ``status`` is the HTTP status when there was one; ``kind`` the original exception's

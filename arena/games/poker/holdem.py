@@ -377,4 +377,4 @@ GAMES = {"holdem": GameInfo(
     {"players": 2, "hands": 10, "small_blind": 1, "big_blind": 2, "ante": 0, "stack": 200, "stacks": "",
      "carry_stacks": False, "duplicate": False, "deal_seed": -1},
     "no-limit Texas hold'em, 2-6 players, pokerkit rules; bet N / raise to N / menu; score in big blinds",
-    players="2-6")}
+    players="2-6", information="imperfect", chance=True)}

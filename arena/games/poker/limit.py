@@ -325,7 +325,9 @@ class LeducState(LimitPokerState):
 _PARAMS = {"hands": 1, "duplicate": False, "deal_seed": -1}
 GAMES = {
     "kuhn-poker": GameInfo("kuhn-poker", KuhnState, dict(_PARAMS),
-                           "Kuhn poker: 3 cards, one bet; value -1/18 for the first player"),
+                           "Kuhn poker: 3 cards, one bet; value -1/18 for the first player",
+                           information="imperfect", chance=True),
     "leduc-poker": GameInfo("leduc-poker", LeducState, dict(_PARAMS),
-                            "Leduc hold'em: 6 cards, a public card, two limit betting rounds"),
+                            "Leduc hold'em: 6 cards, a public card, two limit betting rounds",
+                            information="imperfect", chance=True),
 }

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from arena.errors import ArenaError
 from arena.games.base import GameInfo
 
 PREFIX = "textarena:"
@@ -43,7 +44,7 @@ NETWORK_MARKERS = re.compile(
     r"|OpenRouter|jury_class|\bta\.agents\.|word_lists", re.MULTILINE)
 
 
-class TextArenaUnavailable(ValueError):
+class TextArenaUnavailable(ArenaError, ValueError):
     """A TextArena game that cannot be played here (one line saying why)."""
 
 
@@ -263,7 +264,9 @@ def game_info(game_id: str) -> GameInfo:
     def make(seed: int | None = None, **params: Any) -> Any:
         from arena.games.textarena.state import TextArenaState
         return TextArenaState(env_id, seed=seed, **params)
-    return GameInfo(PREFIX + env_id, make, dict(spec.params), spec.summary, _players_text(spec.players))
+    # hidden state unknown in general: imperfect until an env is shown to hide nothing
+    return GameInfo(PREFIX + env_id, make, dict(spec.params), spec.summary, _players_text(spec.players),
+                    information="imperfect", chance=True, utility="general-sum")
 
 
 @cache
