@@ -4,28 +4,36 @@ from __future__ import annotations
 
 import itertools
 
-import axelrod as axl
 import pytest
 
 from arena.match import play_match
 from arena.registry import parse_agent, parse_game
 from arena.trajectory import Player
 
+
+def _axelrod():
+    """The Axelrod library, imported when a test runs (its import costs seconds at collection)."""
+    import axelrod
+    return axelrod
+
+
 NAMESAKES = {
-    "always-cooperate": axl.Cooperator,
-    "always-defect": axl.Defector,
-    "tit-for-tat": axl.TitForTat,
-    "suspicious-tit-for-tat": axl.SuspiciousTitForTat,
-    "grim-trigger": axl.Grudger,
-    "win-stay-lose-shift": axl.WinStayLoseShift,
-    "alternate": axl.Alternator,
+    "always-cooperate": "Cooperator",
+    "always-defect": "Defector",
+    "tit-for-tat": "TitForTat",
+    "suspicious-tit-for-tat": "SuspiciousTitForTat",
+    "grim-trigger": "Grudger",
+    "win-stay-lose-shift": "WinStayLoseShift",
+    "alternate": "Alternator",
 }
 
 
 @pytest.mark.parametrize("a,b", list(itertools.product(NAMESAKES, repeat=2)))
 def test_match_scores_equal_axelrod(a: str, b: str) -> None:
     turns = 10
-    axl_match = axl.Match((NAMESAKES[a](), NAMESAKES[b]()), turns=turns, game=axl.Game(r=3, s=0, t=5, p=1))
+    axl = _axelrod()
+    players = (getattr(axl, NAMESAKES[a])(), getattr(axl, NAMESAKES[b])())
+    axl_match = axl.Match(players, turns=turns, game=axl.Game(r=3, s=0, t=5, p=1))
     axl_match.play()
     expected = [sum(s[0] for s in axl_match.scores()), sum(s[1] for s in axl_match.scores())]
     game = parse_game(f"prisoners-dilemma:rounds={turns}")
