@@ -61,6 +61,12 @@ class ArenaEnv(AECEnv):
         self.action_spaces = {a: spaces.Discrete(len(self._vocab)) for a in self.possible_agents}
         self.state: State = probe
         self._seed: int | None = None
+        self._seat = {a: i for i, a in enumerate(self.possible_agents)}
+        # per-node caches, refreshed after every apply: who moves, the returns, each mover's mask
+        self._movers: list[int] = []
+        self._returns: list[float] = []
+        self._masks: dict[int, np.ndarray] = {}
+        self._mask_of: dict[tuple[str, ...], np.ndarray] = {}  # one read-only array per distinct legal set
 
     def observation_space(self, agent: str) -> spaces.Space:
         return self.observation_spaces[agent]
@@ -80,10 +86,11 @@ class ArenaEnv(AECEnv):
         self.terminations = {a: False for a in self.agents}
         self.truncations = {a: False for a in self.agents}
         self.infos = {a: {} for a in self.agents}
+        self._returns = list(self.state.returns())
         self._select_next()
 
     def observe(self, agent: str) -> dict[str, Any]:
-        player = self.possible_agents.index(agent)
+        player = self._seat[agent]
         return {"observation": TextObservation(self.state.observation(player)),
                 "action_mask": self._mask(player)}
 
@@ -92,19 +99,23 @@ class ArenaEnv(AECEnv):
         if self.terminations[agent] or self.truncations[agent]:
             self._was_dead_step(action)
             return
-        player = self.possible_agents.index(agent)
+        player = self._seat[agent]
         self._cumulative_rewards[agent] = 0.0
-        before = self.state.returns()
+        before = self._returns
         self.state.apply(player, self._to_action(player, action))
         self._resolve_chance()
         after = self.state.returns()
-        self.rewards = {a: float(after[i] - before[i]) for i, a in enumerate(self.possible_agents)
-                        if a in self.agents}
-        if self.state.is_terminal():
-            self.terminations = {a: True for a in self.agents}
+        if after != before:  # most steps (a first mover at a simultaneous node, mid-game moves) pay nothing
+            self._returns = list(after)
+            self.rewards = {a: float(after[i] - before[i]) for i, a in enumerate(self.possible_agents)
+                            if a in self.rewards}
+            self._accumulate_rewards()
+        elif any(self.rewards.values()):
+            self.rewards = dict.fromkeys(self.rewards, 0.0)
+        if not self._movers:
+            self.terminations = dict.fromkeys(self.agents, True)
             self.infos = {a: {"metrics": self.state.metrics()} for a in self.agents}
         self._select_next()
-        self._accumulate_rewards()
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":
@@ -116,27 +127,37 @@ class ArenaEnv(AECEnv):
 
     # --- helpers ------------------------------------------------------------
     def _resolve_chance(self) -> None:
-        while self.state.to_move() == [CHANCE]:
+        """Sample chance nodes away; then cache who moves (the one ``to_move`` call of this node)."""
+        while (movers := self.state.to_move()) == [CHANCE]:
             self.state.sample_chance()
+        self._movers, self._masks = movers, {}
 
     def _select_next(self) -> None:
-        movers = self.state.to_move()
+        movers = self._movers
         self.agent_selection = self.possible_agents[movers[0]] if movers else self.agents[0]
 
     def _mask(self, player: int) -> np.ndarray:
-        mask = np.zeros(len(self._vocab), np.int8)
-        if player not in self.state.to_move():
-            return mask
-        legal = self.state.legal_actions(player)
-        for action in legal if legal is not None else [self.state.free_text_default]:
-            mask[self._index[action]] = 1
+        """The legal-action mask of ``player`` at this node: computed once per node, read-only."""
+        mask = self._masks.get(player)
+        if mask is None:
+            legal = self.state.legal_actions(player) if player in self._movers else []
+            key = tuple(legal) if legal is not None else (self.state.free_text_default,)
+            mask = self._mask_of.get(key)
+            if mask is None:
+                mask = np.zeros(len(self._vocab), np.int8)
+                mask[[self._index[a] for a in key]] = 1
+                mask.flags.writeable = False
+                if len(self._mask_of) < 4096:  # games with few distinct legal sets (matrix, poker) hit it
+                    self._mask_of[key] = mask
+            self._masks[player] = mask
         return mask
 
     def _to_action(self, player: int, action: int | str | None) -> str:
         if isinstance(action, str):
             return self.state.parse(player, action)
-        if action is None or not 0 <= int(action) < len(self._vocab):
+        index = -1 if action is None else int(action)
+        if not 0 <= index < len(self._vocab):
             raise IllegalAction(f"action must be an index below {len(self._vocab)} or a string, got {action!r}")
-        if not self._mask(player)[int(action)]:
-            raise IllegalAction(f"action {self._vocab[int(action)]!r} is not legal now")
-        return self._vocab[int(action)]
+        if not self._mask(player)[index]:
+            raise IllegalAction(f"action {self._vocab[index]!r} is not legal now")
+        return self._vocab[index]
