@@ -60,7 +60,7 @@ Stats = dict[str, tuple[int, float]]
 
 
 class _Node:
-    __slots__ = ("avail", "children", "isq", "n", "priors", "q", "untried", "w")
+    __slots__ = ("avail", "children", "isq", "n", "outcome", "player", "priors", "q", "untried", "w")
 
     def __init__(self) -> None:
         self.children: dict[str, _Node] = {}
@@ -71,6 +71,8 @@ class _Node:
         self.q = 0.0  # w / n
         self.isq = 1.0  # 1 / sqrt(n)
         self.avail = 0  # determinised UCT: simulations in which this action was legal
+        self.outcome: list[float] | None = None  # MCTS-Solver: the proven returns of this node
+        self.player = CHANCE  # who chooses among the children (set when first visited)
 
 
 def _stochastic(state: State) -> bool:
@@ -128,12 +130,16 @@ def _stop_time(seconds: float, deadline: float | None) -> float:
 
 # --- UCT ---------------------------------------------------------------------------
 def search(state: State, player: int, simulations: int = 1000, *, c: float = 1.4, seconds: float = 0.0,
-           max_depth: int = 0, rng: random.Random | None = None, deadline: float | None = None) -> Stats:
+           max_depth: int = 0, rng: random.Random | None = None, deadline: float | None = None,
+           solve: bool = True, proven: dict[str, float] | None = None) -> Stats:
     """UCT from ``state`` for ``player``: ``{action: (visits, mean return of player)}`` at the root.
 
     Stops after ``simulations`` (0 = no limit) or ``seconds`` of search (0 = none) or at the
-    ``deadline`` (``time.monotonic()`` value, minus 50 ms), whichever comes first, but runs at
-    least one simulation; ``state`` is not modified.
+    ``deadline`` (``time.monotonic()`` value, minus 50 ms), whichever comes first, or once the
+    root is proven (``solve``), but runs at least one simulation; ``state`` is not modified.
+    With ``solve`` (MCTS-Solver, Winands et al. 2008, as OpenSpiel's ``solve=True``) proven
+    returns are backed up in deterministic sequential games; ``proven`` (if given) receives
+    ``{action: proven return of player}`` for the root actions that were solved.
     """
     if simulations <= 0 and seconds <= 0 and deadline is None:
         raise ValueError("give a number of simulations or a time budget")
@@ -143,7 +149,10 @@ def search(state: State, player: int, simulations: int = 1000, *, c: float = 1.4
     stop = _stop_time(seconds, deadline)
     stochastic = _stochastic(state)
     if getattr(state, "determinize", None) is None:
-        _uct(state, player, root, simulations, stop, c, max_depth, rng, stochastic)
+        solver = _Solver(getattr(state, "max_utility", None)) if solve and not stochastic else None
+        _uct(state, player, root, simulations, stop, c, max_depth, rng, stochastic, solver)
+        if proven is not None:
+            proven.update({a: ch.outcome[player] for a, ch in root.children.items() if ch.outcome is not None})
     else:
         bounds = [math.inf, -math.inf]
         done = 0
@@ -154,23 +163,61 @@ def search(state: State, player: int, simulations: int = 1000, *, c: float = 1.4
     return {a: (ch.n, ch.q) for a, ch in root.children.items() if ch.n}
 
 
+class _Solver:
+    """MCTS-Solver's proofs: a node is proven when its mover has a proven child with the best
+    possible return (``max_utility``, when the game states it) or when every child is proven.
+    Proofs stop at simultaneous nodes (the tree serialises them: a proof would let the
+    second mover see the first one's choice)."""
+
+    def __init__(self, max_utility: float | None) -> None:
+        self.max_utility = max_utility
+        self.active = True
+
+    def prove(self, path: list[_Node]) -> None:
+        """Back proofs up ``path`` (its last node is proven) as far as they go."""
+        for node in reversed(path[:-1]):
+            if not self.active or node.untried or node.player < 0:
+                return
+            p, best, complete = node.player, None, True
+            for child in node.children.values():
+                if child.outcome is None:
+                    complete = False
+                elif best is None or child.outcome[p] > best[p]:
+                    best = child.outcome
+            if best is None or not (complete or (self.max_utility is not None and best[p] >= self.max_utility)):
+                return
+            node.outcome = best
+
+
 def _uct(state: State, player: int, root: _Node, simulations: int, stop: float, c: float, max_depth: int,
-         rng: random.Random, stochastic: bool) -> None:
+         rng: random.Random, stochastic: bool, solver: _Solver | None = None) -> None:
     """The simulations of a perfect-information search: one flat loop, the hot path."""
     rnd, sqrt, log, clone, monotonic = rng.random, math.sqrt, math.log, state.clone, time.monotonic
     lo, hi, scale = math.inf, -math.inf, 0.0
     done = 0
     while (simulations <= 0 or done < simulations) and (done & 7 or not done or monotonic() < stop):
+        if root.outcome is not None:
+            break  # solved: nothing left to learn
         done += 1
         s = clone()
         if stochastic:
             s.rng = random.Random(rng.getrandbits(64))
         node, path, movers = root, [root], [CHANCE]
+        returns: list[float] | None = None
         while True:
+            if node.outcome is not None:  # a proven node: its value is known, no need to play on
+                returns = node.outcome
+                break
             to_move = s.to_move()
             if not to_move:
+                if solver is not None and solver.active:
+                    node.outcome = returns = s.returns()
+                    solver.prove(path)
                 break
+            if solver is not None and len(to_move) > 1:
+                solver.active = False
             p = player if node is root else to_move[0]
+            node.player = p
             if p == CHANCE:
                 outcome = _chance(s)
                 child = node.children.get(outcome)
@@ -189,20 +236,26 @@ def _uct(state: State, player: int, root: _Node, simulations: int, stop: float, 
                     child = node.children[action] = _Node()
                     path.append(child)
                     movers.append(p)
-                    _rollout(s, rnd, max_depth)
+                    if solver is not None and solver.active and not s.to_move():
+                        child.outcome = s.returns()  # a terminal child is proven at once
+                        solver.prove(path)
+                    else:
+                        _rollout(s, rnd, max_depth)
                     break
-                # UCB1 on Q rescaled to [-1, 1] (its constant shift does not change the argmax)
+                # UCB1 on Q rescaled to [-1, 1] (its constant shift does not change the argmax);
+                # a proven child counts at its proven value, without exploration
                 explore = c * sqrt(log(node.n))
                 best, child = -math.inf, None
                 for a, ch in node.children.items():
-                    value = ch.q * scale + explore * ch.isq
+                    value = ch.q * scale + explore * ch.isq if ch.outcome is None else ch.outcome[p] * scale
                     if value > best:
                         best, action, child = value, a, ch
                 s.apply(p, action)
             node = child
             path.append(child)
             movers.append(p)
-        returns = s.returns()
+        if returns is None:
+            returns = s.returns()
         for node, mover in zip(path, movers):
             node.n = n = node.n + 1
             if mover >= 0:
@@ -263,8 +316,12 @@ def _backup(returns: list[float], path: list[_Node], movers: list[int], bounds: 
     bounds[1] = max(bounds[1], *returns)
 
 
-def _best(stats: Stats) -> str:
-    return max(stats, key=lambda a: stats[a])  # most visits, then best value
+def _best(stats: Stats, proven: dict[str, float] | None = None) -> str:
+    """Most visits, then best value; with proofs (OpenSpiel's order) the proven value comes first,
+    an unproven action counting as 0 (a draw on a win/loss scale)."""
+    proven = proven or {}
+    return max(stats.keys() | proven.keys(),
+               key=lambda a: (proven.get(a, 0.0), *stats.get(a, (0, -math.inf))))
 
 
 class MCTSAgent:
@@ -273,10 +330,11 @@ class MCTSAgent:
     needs_state = True
 
     def __init__(self, simulations: int = 1000, seconds: float = 0.0, c: float = 1.4, seed: int = 0,
-                 max_depth: int = 0) -> None:
+                 max_depth: int = 0, solve: bool = True) -> None:
         if simulations < 0 or seconds < 0 or (simulations == 0 and seconds == 0):
             raise ValueError("simulations and seconds must be >= 0, and not both 0")
         self.simulations, self.seconds, self.c, self.seed, self.max_depth = simulations, seconds, c, seed, max_depth
+        self.solve = solve
         self.rng = random.Random(seed)
 
     def reset(self, match_info: dict[str, Any]) -> None:
@@ -285,9 +343,14 @@ class MCTSAgent:
     def act(self, turn: Turn) -> Decision:
         state = _state_of(turn, "mcts")
         started = time.perf_counter()
+        proven: dict[str, float] = {}
         stats = search(state, turn.player, self.simulations, c=self.c, seconds=self.seconds,
-                       max_depth=self.max_depth, rng=self.rng, deadline=turn.deadline)
-        return Decision(_best(stats), info=_info(stats, time.perf_counter() - started))
+                       max_depth=self.max_depth, rng=self.rng, deadline=turn.deadline, solve=self.solve,
+                       proven=proven)
+        info = _info(stats, time.perf_counter() - started)
+        if proven:
+            info["proven"] = proven
+        return Decision(_best(stats, proven), info=info)
 
 
 def _state_of(turn: Turn, kind: str) -> State:
@@ -307,6 +370,7 @@ def _info(stats: Stats, seconds: float) -> dict[str, Any]:
 
 
 AGENTS = {
-    "mcts": AgentInfo(MCTSAgent, {"simulations": 1000, "seconds": 0.0, "c": 1.4, "seed": 0, "max_depth": 0},
-                      "UCT Monte Carlo tree search with random rollouts (any game with clone())"),
+    "mcts": AgentInfo(MCTSAgent, {"simulations": 1000, "seconds": 0.0, "c": 1.4, "seed": 0, "max_depth": 0,
+                                  "solve": True},
+                      "UCT Monte Carlo tree search with random rollouts and MCTS-Solver proofs (any game with clone())"),
 }

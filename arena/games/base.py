@@ -36,6 +36,9 @@ class State(ABC):
     #: ``free_text_default`` only; strings are always accepted too.
     action_vocab: tuple[str, ...] = ()
     free_text_default: str = ""
+    #: The best return a player can ever get, when the game has one (1.0 for win/loss games):
+    #: search may stop once it proves it (MCTS-Solver).  None: unknown.
+    max_utility: float | None = None
 
     def __init__(self, num_players: int, seed: int | None = None) -> None:
         self.num_players = num_players

@@ -53,6 +53,7 @@ def grid_text(grid: list[list[str]], labels: list[str]) -> str:
 
 
 class ConnectFourState(ForkedRng, State):
+    max_utility = 1.0  # a win (win_loss returns): what MCTS-Solver may prove
     game_id = "connect-four"
 
     def __init__(self, seed: int | None = None, rows: int = 6, cols: int = 7, connect: int = 4) -> None:

@@ -59,6 +59,7 @@ def connected(grid: list[list[str]], player: int) -> bool:
 
 
 class HexState(ForkedRng, State):
+    max_utility = 1.0  # a win (win_loss returns): what MCTS-Solver may prove
     game_id = "hex"
 
     def __init__(self, seed: int | None = None, size: int = 11, swap: bool = False) -> None:

@@ -25,6 +25,7 @@ CELL_RE = re.compile(r"(?<![A-Za-z0-9])(?:([1-9])|([a-cA-C])([1-3]))(?![A-Za-z0-
 
 
 class TicTacToeState(ForkedRng, State):
+    max_utility = 1.0  # a win (win_loss returns): what MCTS-Solver may prove
     game_id = "tic-tac-toe"
     action_vocab = CELLS
 
