@@ -24,7 +24,7 @@ from rich.table import Table
 
 from arena.cli_data import export_app, mount
 from arena.console import err, fail, out
-from arena.registry import SpecError, agent_kinds, builtin_games, game_ids
+from arena.registry import SpecError, agent_kinds, game_listing
 from arena.store import Store, StoreError
 from arena.tournaments.config import build_config
 from arena.tournaments.plackett import rate_jsonl
@@ -80,11 +80,8 @@ def list_(what: Listing = typer.Argument(..., help="games or agents")) -> None:
     table = Table(show_header=True)
     if what is Listing.games:
         table.add_column("game"), table.add_column("players"), table.add_column("parameters"), table.add_column("about")
-        games = builtin_games()
-        for gid in game_ids():
-            info = games.get(gid)
-            params = ", ".join(f"{k}={v}" for k, v in info.params.items()) if info else ""
-            table.add_row(gid, info.players if info else "?", params, info.summary if info else "plug-in")
+        for gid, players, params, summary in game_listing():
+            table.add_row(gid, players, ", ".join(f"{k}={v}" for k, v in params.items()), summary)
     else:
         table.add_column("agent"), table.add_column("about")
         for kind, summary in sorted(agent_kinds().items()):

@@ -19,11 +19,7 @@ from typing import Any
 
 from arena.errors import ArenaError
 from arena.games.base import GameInfo, State
-
-GAME_MODULES = ("arena.games.matrix_catalog", "arena.games.public_goods", "arena.games.bargaining",
-                "arena.games.deal_or_no_deal", "arena.games.ultimatum", "arena.games.auction",
-                "arena.games.chess", "arena.games.connect_four", "arena.games.hex", "arena.games.tictactoe",
-                "arena.games.werewolf", "arena.games.poker")
+from arena.games.index import GAME_MODULES, game_index
 
 
 class SpecError(ArenaError, ValueError):
@@ -120,6 +116,16 @@ def builtin_games() -> dict[str, GameInfo]:
     return {**native_games(), **textarena_games()}
 
 
+def game_listing() -> list[tuple[str, str, dict[str, Any], str]]:
+    """(id, players, parameters, summary) of every game, for listings: the built-in games from
+    the static index (no game module imported), then TextArena's and plug-ins'."""
+    from arena.games.textarena import textarena_games
+    rows = [(gid, e["players"], e["params"], e["summary"]) for gid, e in game_index().items()]
+    rows += [(gid, i.players, i.params, i.summary) for gid, i in textarena_games().items()]
+    rows += [(gid, "?", {}, "plug-in") for gid in _entry_points("arena.games") if gid not in game_index()]
+    return sorted(rows)
+
+
 def _entry_points(group: str) -> dict[str, importlib.metadata.EntryPoint]:
     return {ep.name: ep for ep in importlib.metadata.entry_points(group=group)}
 
@@ -128,9 +134,15 @@ def game_ids() -> list[str]:
     return sorted(set(builtin_games()) | set(_entry_points("arena.games")))
 
 
+@cache
+def _native(game_id: str) -> GameInfo:
+    """A built-in game, importing only the module that defines it (found in the static index)."""
+    return importlib.import_module(game_index()[game_id]["module"]).GAMES[game_id]
+
+
 def game_info(game_id: str) -> GameInfo:
-    if game_id in native_games():
-        return native_games()[game_id]
+    if game_id in game_index():
+        return _native(game_id)
     if game_id.startswith("textarena:"):
         from arena.games.textarena import game_info as textarena_info
         try:
@@ -141,7 +153,7 @@ def game_info(game_id: str) -> GameInfo:
     if game_id in eps:
         loaded = eps[game_id].load()
         return loaded if isinstance(loaded, GameInfo) else GameInfo(game_id, loaded, _signature_defaults(loaded))
-    valid = sorted(set(native_games()) | set(eps))
+    valid = sorted(set(game_index()) | set(eps))
     raise SpecError(f"unknown game {game_id!r}; valid: {', '.join(valid)}, textarena:<EnvId> (see `arena list games`)")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 import pytest
@@ -65,3 +67,19 @@ def test_entry_points_are_loaded_by_name(tmp_path: Path, monkeypatch: pytest.Mon
     agent = parse_agent("demo-bot").make()
     assert type(agent).__name__ == "LateDefector"
     assert "demo-bot" in str(pytest.raises(SpecError, parse_agent, "demo-botx").value)
+
+
+def test_the_static_game_index_matches_the_game_modules() -> None:
+    from arena.games.index import build_index, game_index
+    assert game_index() == json.loads(json.dumps(build_index())), \
+        "arena/games/index.json is stale: run `python -m arena.games.index`"
+
+
+def test_a_game_imports_only_its_own_module() -> None:
+    import subprocess
+    import sys
+    code = ("import sys; from arena.registry import parse_game; parse_game('prisoners-dilemma'); "
+            "print(sorted(m for m in ('pokerkit', 'chess', 'arena.games.poker', 'arena.games.werewolf') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+    assert out.stdout.strip() == "[]"
