@@ -119,9 +119,9 @@ def builtin_games() -> dict[str, GameInfo]:
 def game_listing() -> list[tuple[str, str, dict[str, Any], str]]:
     """(id, players, parameters, summary) of every game, for listings: the built-in games from
     the static index (no game module imported), then TextArena's and plug-ins'."""
-    from arena.games.textarena import textarena_games
+    from arena.games.textarena.catalog import textarena_listing
     rows = [(gid, e["players"], e["params"], e["summary"]) for gid, e in game_index().items()]
-    rows += [(gid, i.players, i.params, i.summary) for gid, i in textarena_games().items()]
+    rows += textarena_listing()
     rows += [(gid, "?", {}, "plug-in") for gid in _entry_points("arena.games") if gid not in game_index()]
     return sorted(rows)
 

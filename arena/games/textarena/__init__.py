@@ -33,9 +33,11 @@ Card (TextArena 0.7.4, https://github.com/LeonGuertler/TextArena):
 
 from arena.games.textarena.catalog import (PREFIX, REFUSED, STALL, TextArenaSpec, TextArenaUnavailable, _family,
                                            _registered, game_info, network_reason, refused_games, registered_ids,
-                                           scan_source, textarena_games, textarena_spec)
+                                           scan_source, textarena_games, textarena_listing,
+                                           textarena_spec)
 from arena.games.textarena.state import STRICT, TextArenaState
 
 __all__ = ["PREFIX", "REFUSED", "STALL", "STRICT", "TextArenaSpec", "TextArenaState", "TextArenaUnavailable",
            "game_info", "network_reason", "refused_games", "registered_ids", "scan_source", "textarena_games",
+           "textarena_listing",
            "textarena_spec", "_family", "_registered"]

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.metadata
 import inspect
 import io
+import json
+import os
 import random
 import re
 import threading
@@ -18,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from arena.cache import cache_dir
 from arena.errors import ArenaError
 from arena.games.base import GameInfo
 
@@ -283,6 +287,32 @@ def textarena_games() -> dict[str, GameInfo]:
         except TextArenaUnavailable:
             continue
     return games
+
+
+Listed = tuple[str, str, dict[str, Any], str]  # id, players, parameters, summary
+
+
+def textarena_listing() -> list[Listed]:
+    """Every playable TextArena game as listed by ``arena list games``, cached per installed
+    TextArena version (probing every env takes seconds; a warm cache imports nothing)."""
+    try:
+        version = importlib.metadata.version("textarena")
+    except importlib.metadata.PackageNotFoundError:
+        return []
+    path = cache_dir() / f"textarena-{version}-catalogue.json"
+    try:
+        return [tuple(row) for row in json.loads(path.read_text(encoding="utf-8"))]  # type: ignore[misc]
+    except (OSError, ValueError):
+        pass
+    rows: list[Listed] = [(gid, i.players, dict(i.params), i.summary) for gid, i in textarena_games().items()]
+    try:  # written whole then renamed: a killed listing never leaves half a cache
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(rows), encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only cache only costs the probe next time
+    return rows
 
 
 def refused_games() -> dict[str, str]:
