@@ -17,6 +17,13 @@ each request pops at most one:
 - ``"401"``: HTTP 401 whose message echoes the Authorization header it got, the
   way some servers do (to check that keys are redacted from errors).
 
+Structured outputs: a request with ``response_format`` (a JSON schema) or vLLM's
+``structured_outputs`` is answered within it, the way a constrained decoder would: the
+reply if it is in the schema's ``enum`` (or matches its ``pattern``), else the first enum
+value (or :attr:`pattern_default`); with a ``reasoning`` property the JSON carries one first. :attr:`structured` set to
+``"reject"`` makes it a server without them (HTTP 400 naming ``response_format``), and
+``"ignore"`` one that drops them silently (plain text back).
+
 ``latency`` adds a sleep to every request. Every request is recorded
 (:attr:`requests`: path, lower-cased headers, parsed JSON body, fault applied), and
 :attr:`max_in_flight` is the most requests it was serving at once.
@@ -32,6 +39,7 @@ Use it as a context manager, or through the pytest fixture ``loopback_server``::
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -41,6 +49,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 FAULTS = ("500", "429", "slow", "malformed", "empty", "400", "401")
+STRUCTURED = ("accept", "reject", "ignore")
 
 
 @dataclass
@@ -142,6 +151,10 @@ class _Handler(BaseHTTPRequestHandler):
         if body is None:
             self._send(400, b'{"error": {"message": "body is not JSON", "type": "invalid_request_error"}}')
             return
+        if owner.structured == "reject" and ("response_format" in body or "structured_outputs" in body):
+            self._send(400, b'{"error": {"message": "loopback: response_format / structured outputs are not '
+                            b'supported by this server", "type": "invalid_request_error"}}')
+            return
         self._send(200, json.dumps(owner._completion(body, empty=(fault == "empty"))).encode())
 
 
@@ -155,6 +168,8 @@ class LoopbackServer:
         self.slow_seconds = slow_seconds
         self.model = model
         self.top_logprobs: dict[str, float] | None = None
+        self.structured = "accept"
+        self.pattern_default = "[OFFER $10]"
         self.requests: list[Recorded] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -242,9 +257,28 @@ class LoopbackServer:
             self.requests.append(rec)
 
     # -- replies -----------------------------------------------------------
+    def _constrained(self, body: dict[str, Any], text: str) -> str:
+        """``text`` held to the request's structured-output constraint, if any (and accepted)."""
+        if self.structured != "accept":
+            return text
+        guide = body.get("structured_outputs")
+        if isinstance(guide, dict) and guide.get("choice"):
+            return text if text in guide["choice"] else guide["choice"][0]
+        fmt = body.get("response_format")
+        if not isinstance(fmt, dict) or fmt.get("type") != "json_schema":
+            return text
+        props = fmt["json_schema"]["schema"]["properties"]
+        answer = props["answer"]
+        if "enum" in answer and text not in answer["enum"]:
+            text = answer["enum"][0]
+        elif "pattern" in answer and not re.search(answer["pattern"], text):
+            text = self.pattern_default  # what a constrained decoder would have been held to
+        out = {k: (text if k == "answer" else "loopback reasoning; Final answer: no") for k in props}
+        return json.dumps(out)
+
     def _completion(self, body: dict[str, Any], *, empty: bool) -> dict[str, Any]:
         messages = body.get("messages") or []
-        text = "" if empty else self.reply(_last_user(messages))
+        text = "" if empty else self._constrained(body, self.reply(_last_user(messages)))
         prompt_tokens = sum(_words(m.get("content") or "") for m in messages if isinstance(m.get("content"), str))
         choice: dict[str, Any] = {"index": 0, "finish_reason": "stop", "logprobs": None,
                                   "message": {"role": "assistant", "content": text}}
