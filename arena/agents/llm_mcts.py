@@ -154,6 +154,13 @@ class LLMMCTSAgent:
         counts = {"llm_calls": 0, "cache_hits": 0}
         spent = Scores([], [])  # tokens and cost of this decision's LLM calls
         downgrades: list[str] = []
+        fallbacks: list[str] = []  # calls this decision that came back without usable scores
+
+        def charge(used: Scores | None) -> None:
+            if used is not None:
+                spent.tokens_in += used.tokens_in
+                spent.tokens_out += used.tokens_out
+                spent.cost += used.cost
 
         async def cached(key: tuple[Any, ...], messages: list[dict[str, str]], options: list[str]) -> list[float]:
             if key in cache:
@@ -166,13 +173,15 @@ class LLMMCTSAgent:
             try:
                 result = await self.backend.score(messages, options)
             except ScoringUnsupported as err:
-                self.unscorable = f"backend cannot score ({err})"
+                if getattr(err, "per_call", False):  # this prompt only: uniform here, ask again elsewhere
+                    fallbacks.append(str(err))
+                    charge(getattr(err, "spent", None))
+                else:
+                    self.unscorable = f"backend cannot score ({err})"
                 cache[key] = [0.0] * len(options)
                 return cache[key]
             if isinstance(result, Scores):
-                spent.tokens_in += result.tokens_in
-                spent.tokens_out += result.tokens_out
-                spent.cost += result.cost
+                charge(result)
                 result = result.logprobs
             cache[key] = list(result)
             return cache[key]
@@ -196,6 +205,8 @@ class LLMMCTSAgent:
         if self.unscorable:
             downgrades.append(f"llm-mcts->uniform prior{'/value' if self.llm_value else ''}: {self.unscorable}"[:300])
             info["note"] = f"{self.unscorable}; uniform prior / rollouts used"
+        elif fallbacks:
+            downgrades.append(f"llm-mcts->uniform at {len(fallbacks)} position(s): {fallbacks[0]}"[:300])
         return Decision(_best(stats), self.prompter.messages(turn), None, spent.tokens_in, spent.tokens_out,
                         spent.cost, info, downgrades)
 

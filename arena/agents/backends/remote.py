@@ -81,6 +81,19 @@ class BackendError(InfrastructureError):
         self.kind = kind
 
 
+class OptionsUnseen(ScoringUnsupported):
+    """This reply's top log-probs show none of the options (another prompt may): unsupported for this call only.
+
+    ``spent`` carries the request's tokens and cost (it was made and may be paid for).
+    """
+
+    per_call = True
+
+    def __init__(self, message: str, spent: Scores) -> None:
+        super().__init__(message)
+        self.spent = spent
+
+
 def _litellm() -> Any:
     """Import litellm with its network side effects off (idempotent)."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no cost-map download at import
@@ -267,12 +280,13 @@ class RemoteBackend:
             raise ScoringUnsupported(f"{self.model} returned no log-probabilities")
         positions = _positions(content)
         walked = [option_score(o, positions) for o in options]
-        if all(lp == float("-inf") for lp, _ in walked):
-            raise ScoringUnsupported(f"{self.model}: none of the options is among the top-{TOP_LOGPROBS} "
-                                     f"first tokens (reply began {positions[0][0]!r})")
         usage = _get(response, "usage")
-        return Scores([lp for lp, _ in walked], [n for _, n in walked], _count(usage, "prompt_tokens"),
-                      _count(usage, "completion_tokens"), self._cost(response))
+        scores = Scores([lp for lp, _ in walked], [n for _, n in walked], _count(usage, "prompt_tokens"),
+                        _count(usage, "completion_tokens"), self._cost(response))
+        if all(lp == float("-inf") for lp in scores.logprobs):
+            raise OptionsUnseen(f"{self.model}: none of the options is among the top-{TOP_LOGPROBS} "
+                                f"first tokens (reply began {positions[0][0]!r})", scores)
+        return scores
 
     def _cost(self, response: Any) -> float:
         """USD cost from litellm's price map; 0.0 for unpriced models (local servers)."""
