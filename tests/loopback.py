@@ -308,3 +308,14 @@ def loopback_server() -> Iterator[LoopbackServer]:
     """A started :class:`LoopbackServer` (default reply ``"C"``), stopped after the test."""
     with LoopbackServer() as server:
         yield server
+
+
+def serve_in_process(latency: float, addresses: Any) -> None:
+    """Serve a :class:`LoopbackServer` in this (child) process until it is terminated.
+
+    Benchmarks run it with :mod:`multiprocessing` so that the server's CPU stays out of the
+    client's ``time.process_time``; its ``api_base`` is put on ``addresses`` (a queue).
+    """
+    with LoopbackServer(latency=latency) as server:
+        addresses.put(server.api_base)
+        threading.Event().wait()
