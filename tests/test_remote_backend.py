@@ -176,7 +176,8 @@ def test_client_errors_are_not_retried_and_key_is_redacted(loopback_server: Loop
     no_key_anywhere(caplog, capsys, str(info.value), repr(info.value), info.value.kind or "")
 
 
-def test_explicit_api_key_is_redacted_too(loopback_server: LoopbackServer, client: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_explicit_api_key_is_redacted_too(loopback_server: LoopbackServer, client: str,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY")
     secret = "explicit-secret-9f8e7d6c5b"  # not key-shaped, not in the environment
     loopback_server.inject("401")

@@ -21,7 +21,7 @@ import asyncio
 import json
 import os
 import weakref
-from typing import Any
+from typing import Any, AsyncIterator
 
 #: Provider prefixes whose ``api_base`` speaks the OpenAI chat-completions protocol, and the
 #: environment variable their key is read from (litellm's names).
@@ -71,6 +71,13 @@ def _error_message(raw: bytes) -> str:
     return json.dumps(detail if detail is not None else body)[:500]
 
 
+async def _close_at_shutdown(client: Any) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        await client.aclose()
+
+
 class OpenAICompatClient:
     """``await client.chat(body) -> dict``: one chat completion, no retries (the caller retries)."""
 
@@ -87,23 +94,30 @@ class OpenAICompatClient:
         self.max_connections = max_connections
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
 
-    def _client(self) -> Any:
-        """One pooled ``httpx.AsyncClient`` per event loop (a client cannot cross loops)."""
+    async def _client(self) -> Any:
+        """One pooled ``httpx.AsyncClient`` per event loop (a client cannot cross loops).
+
+        It is closed when its loop shuts down: a suspended async generator holds it, and
+        ``asyncio.run`` closes every live async generator before closing the loop.
+        """
         import httpx
 
         loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
+        held = self._clients.get(loop)
+        if held is None:
             limits = httpx.Limits(max_connections=self.max_connections, max_keepalive_connections=self.max_connections)
-            client = self._clients[loop] = httpx.AsyncClient(timeout=self.timeout, limits=limits)
-        return client
+            client = httpx.AsyncClient(timeout=self.timeout, limits=limits)
+            keeper = _close_at_shutdown(client)
+            await keeper.__anext__()
+            held = self._clients[loop] = (client, keeper)
+        return held[0]
 
     async def chat(self, messages: list[dict[str, str]], params: dict[str, Any]) -> dict[str, Any]:
         """POST the request; the decoded JSON reply, or an exception :mod:`arena.retry` can classify."""
         params = dict(params)
         body = {"model": self.model, "messages": messages, **self.body_extra, **params.pop("extra_body", {}),
                 **params}
-        reply = await self._client().post(self.url, content=json.dumps(body), headers=self.headers)
+        reply = await (await self._client()).post(self.url, content=json.dumps(body), headers=self.headers)
         raw = reply.content
         if reply.status_code >= 400:
             raise ProviderHTTPError(reply.status_code, _error_message(raw), dict(reply.headers))
