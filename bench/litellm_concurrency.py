@@ -54,23 +54,24 @@ async def sequential(backend: RemoteBackend, matches: int, turns: int) -> None:
         await match(backend, i, turns)
 
 
-def timed(coro_fn, backend: RemoteBackend, matches: int, turns: int) -> tuple[float, float]:
+async def timed(coro_fn, backend: RemoteBackend, matches: int, turns: int) -> tuple[float, float]:
     """(wall seconds, client CPU seconds per call) of one run."""
     cpu, start = time.process_time(), time.perf_counter()
-    asyncio.run(coro_fn(backend, matches, turns))
+    await coro_fn(backend, matches, turns)
     return time.perf_counter() - start, (time.process_time() - cpu) / (matches * turns)
 
 
+async def measure(b: RemoteBackend, args: argparse.Namespace) -> dict[str, float]:
+    """One client's runs, in one event loop (as in a worker): a warm-up wave opens the connections."""
+    await concurrent(b, args.matches, 1)
+    t_conc, cpu_conc = await timed(concurrent, b, args.matches, args.turns)
+    t_seq, cpu_seq = await timed(sequential, b, args.sequential_matches, args.turns)
+    return {"ratio": (args.matches / t_conc) / (args.sequential_matches / t_seq), "cpu_conc": cpu_conc * 1000,
+            "cpu_seq": cpu_seq * 1000, "rps_conc": args.matches * args.turns / t_conc}
+
+
 def one_pair(backends: dict[str, RemoteBackend], order: tuple[str, ...], args: argparse.Namespace) -> dict[str, dict]:
-    out = {}
-    for name in order:
-        b = backends[name]
-        t_conc, cpu_conc = timed(concurrent, b, args.matches, args.turns)
-        t_seq, cpu_seq = timed(sequential, b, args.sequential_matches, args.turns)
-        ratio = (args.matches / t_conc) / (args.sequential_matches / t_seq)
-        out[name] = {"ratio": ratio, "cpu_conc": cpu_conc * 1000, "cpu_seq": cpu_seq * 1000,
-                     "rps_conc": args.matches * args.turns / t_conc}
-    return out
+    return {name: asyncio.run(measure(backends[name], args)) for name in order}
 
 
 def spread(values: list[float]) -> str:
@@ -97,7 +98,7 @@ def main() -> None:
         api_base = addresses.get(timeout=120)
         backends = {c: RemoteBackend("openai/test-model", api_base=api_base, timeout=30, client=c,
                                      max_concurrency=max(args.matches, 1)) for c in CLIENTS}
-        for b in backends.values():  # import, first connections: not the subject
+        for b in backends.values():  # imports: not the subject
             asyncio.run(b.complete([{"role": "user", "content": "warm up"}]))
         runs = [one_pair(backends, CLIENTS if r % 2 == 0 else CLIENTS[::-1], args) for r in range(args.repeats)]
     finally:

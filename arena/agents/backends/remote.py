@@ -6,7 +6,7 @@ Keys come from the environment (``OPENAI_API_KEY``, ``HOSTED_VLLM_API_KEY``, ...
 ``**extra`` goes to the request unchanged (``api_key``, ``extra_headers``, ``extra_body``...).
 
 - **Client** (``client``): ``"http"`` posts to ``{api_base}/chat/completions`` with
-  :mod:`arena.agents.backends.openai_compat` (httpx); ``"litellm"`` goes through
+  :mod:`arena.agents.backends.openai_compat` (aiohttp); ``"litellm"`` goes through
   ``litellm.acompletion``. ``"auto"`` (default) takes ``http`` when an ``api_base`` is given
   with an OpenAI-compatible prefix (``openai/``, ``hosted_vllm/``: vLLM, SGLang, LM servers,
   OpenAI itself) — litellm's client CPU per call is several times higher and caps
