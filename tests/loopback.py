@@ -170,6 +170,7 @@ class LoopbackServer:
         self.top_logprobs: dict[str, float] | None = None
         self.structured = "accept"
         self.pattern_default = "[OFFER $10]"
+        self.finish_reason = "stop"  # "length": replies say they were cut at max_tokens
         self.requests: list[Recorded] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -280,7 +281,7 @@ class LoopbackServer:
         messages = body.get("messages") or []
         text = "" if empty else self._constrained(body, self.reply(_last_user(messages)))
         prompt_tokens = sum(_words(m.get("content") or "") for m in messages if isinstance(m.get("content"), str))
-        choice: dict[str, Any] = {"index": 0, "finish_reason": "stop", "logprobs": None,
+        choice: dict[str, Any] = {"index": 0, "finish_reason": self.finish_reason, "logprobs": None,
                                   "message": {"role": "assistant", "content": text}}
         if body.get("logprobs") and self.top_logprobs and not empty:
             k = int(body.get("top_logprobs") or 0)

@@ -386,3 +386,13 @@ def test_structured_off_and_unknown_providers() -> None:
     assert RemoteBackend("gpt-4o-mini").structured == "json_schema"
     with pytest.raises(ValueError, match="unknown structured mode 'xml'"):
         RemoteBackend(MODEL, structured="xml")
+
+
+def test_truncated_structured_reply_is_not_taken_for_a_refusal(loopback_server: LoopbackServer) -> None:
+    loopback_server.structured = "ignore"
+    loopback_server.reply = lambda user: '{"answer": "C'  # cut short
+    loopback_server.finish_reason = "length"
+    b = backend(loopback_server)
+    c = complete(b, allowed=["C", "D"], max_tokens=4)
+    assert c.constrained == "" and b.structured_refused == ""  # still asked for next time
+    assert loopback_server.requests[0].body["max_tokens"] == 4 + 16  # room for the JSON around the answer

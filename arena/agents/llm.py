@@ -116,6 +116,8 @@ class LLMAgent:
         info = {"mode": "generate", "backend": self.backend.name}
         if held:
             info["constrained"] = done.constrained
+        if getattr(self.backend, "client", None):  # remote: which client sent it (http or litellm)
+            info["client"] = self.backend.client
         if self.mode == "choice" and turn.legal_actions:
             info["note"] = "backend cannot score actions; generated instead"
         return Decision(extract_answer(done.text, self.reasoning), messages, done.text, done.tokens_in,

@@ -64,6 +64,7 @@ from arena.retry import status_of, with_retries
 
 TOP_LOGPROBS = 20  # the most OpenAI (and vLLM by default) will return
 CLIENTS = ("auto", "http", "litellm")
+JSON_OVERHEAD = 16  # tokens added to max_tokens for the JSON around a structured answer
 PRICED_HOSTS = ("api.openai.com",)  # http-path hosts whose prices litellm's map knows
 log = logging.getLogger("arena.remote")
 
@@ -231,8 +232,10 @@ class RemoteBackend:
             params["seed"] = seed
         path, fields = request_fields("" if self.structured_refused else self.structured, allowed, pattern,
                                       reasoning)
+        if path == "json_schema":
+            fields["max_tokens"] = max_tokens + JSON_OVERHEAD
         try:
-            response, choice, message = await self._request(messages, **params, **fields)
+            response, choice, message = await self._request(messages, **{**params, **fields})
         except BackendError as exc:
             if not path or not is_refusal(exc.status, exc.kind, str(exc)):
                 raise
@@ -246,7 +249,10 @@ class RemoteBackend:
             raise EmptyCompletion(self._scrub(f"{self.name}: empty completion (finish_reason={finish!r}){hint}"))
         if path:
             text, answer = read_reply(text, path, reasoning)
-            if answer is None:
+            if answer is None and _get(choice, "finish_reason") == "length":
+                log.warning("%s: structured reply cut at max_tokens; passed on as text", self.model)
+                path = ""
+            elif answer is None:
                 self._refuse(f"{path} ignored: the reply was not the JSON asked for")
                 path = ""
             elif not holds(answer, allowed, pattern):
