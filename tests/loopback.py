@@ -12,6 +12,7 @@ each request pops at most one:
 - ``"429"``: HTTP 429 with ``Retry-After: 0``;
 - ``"slow"`` or ``"slow:SECONDS"``: sleep (default :attr:`slow_seconds`), then reply normally;
 - ``"malformed"``: HTTP 200 whose body is not JSON;
+- ``"shapeless"``: HTTP 200 whose JSON has no ``choices``;
 - ``"empty"``: a well-formed completion whose content is ``""``;
 - ``"400"``: HTTP 400 (a client error, not worth retrying);
 - ``"401"``: HTTP 401 whose message echoes the Authorization header it got, the
@@ -48,7 +49,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-FAULTS = ("500", "429", "slow", "malformed", "empty", "400", "401")
+FAULTS = ("500", "429", "slow", "malformed", "empty", "400", "401", "shapeless")
 STRUCTURED = ("accept", "reject", "ignore")
 
 
@@ -147,6 +148,9 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(float(secs) if secs else owner.slow_seconds)
         if fault == "malformed":
             self._send(200, b'{"id": "chatcmpl-broken", "choices": [ {"message": ')
+            return
+        if fault == "shapeless":
+            self._send(200, b'{"id": "chatcmpl-shapeless", "object": "chat.completion", "choices": []}')
             return
         if body is None:
             self._send(400, b'{"error": {"message": "body is not JSON", "type": "invalid_request_error"}}')

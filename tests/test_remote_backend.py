@@ -396,3 +396,9 @@ def test_truncated_structured_reply_is_not_taken_for_a_refusal(loopback_server: 
     c = complete(b, allowed=["C", "D"], max_tokens=4)
     assert c.constrained == "" and b.structured_refused == ""  # still asked for next time
     assert loopback_server.requests[0].body["max_tokens"] == 4 + 16  # room for the JSON around the answer
+
+
+def test_reply_without_choices_is_a_backend_error(loopback_server: LoopbackServer, client: str) -> None:
+    loopback_server.inject(*["shapeless"] * 4)
+    with pytest.raises(BackendError, match="openai/test-model: "):
+        complete(backend(loopback_server, client=client))
