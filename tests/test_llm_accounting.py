@@ -175,3 +175,12 @@ def test_failing_critic_is_a_downgrade_not_a_lost_match() -> None:
     assert len(d.downgrades) == 1 and d.downgrades[0].startswith("critic failed: BackendError")
     assert d.info["critic_calls"] == 1 and d.info["critic_lessons"] == 0  # no advice came of it
     assert "sk-test-accounting" not in d.downgrades[0]
+
+
+def test_llm_mcts_reaches_a_server_by_api_base() -> None:
+    with LoopbackServer() as server:
+        server.top_logprobs = {"3": -0.1, "6": -3.0}
+        agent = parse_agent(f"llm-mcts:model=hosted_vllm/m,api_base={server.api_base},simulations=2").make()
+        d = asyncio.run(agent.aact(ttt_turn()))
+        assert agent.backend.client == "http" and server.requests[0].body["model"] == "m"
+    assert d.action == "3" and d.tokens_in > 0

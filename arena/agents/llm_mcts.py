@@ -124,7 +124,7 @@ class LLMMCTSAgent:
 
     def __init__(self, model: str = "local:smollm2", simulations: int = 32, c_puct: float = 1.5,
                  prior_temperature: float = 1.0, top_k: int = 0, llm_value: bool = False, seed: int = 0,
-                 backend: Backend | None = None) -> None:
+                 api_base: str = "", backend: Backend | None = None) -> None:
         if simulations < 1 or prior_temperature <= 0 or top_k < 0:
             raise ValueError("simulations must be >= 1, prior_temperature > 0, top_k >= 0")
         if backend is None:
@@ -133,7 +133,7 @@ class LLMMCTSAgent:
                 backend = LocalBackend(model.removeprefix("local:"))
             else:
                 from arena.agents.backends.remote import RemoteBackend
-                backend = RemoteBackend(model)
+                backend = RemoteBackend(model, api_base=api_base or None)
         self.backend = backend
         self.prompter = LLMAgent(backend, mode="choice")
         self.simulations, self.c_puct, self.temperature = simulations, c_puct, prior_temperature
@@ -222,6 +222,7 @@ def value_messages(turn: Turn) -> list[dict[str, str]]:
 
 AGENTS = {
     "llm-mcts": AgentInfo(LLMMCTSAgent, {"model": "local:smollm2", "simulations": 32, "c_puct": 1.5,
-                                         "prior_temperature": 1.0, "top_k": 0, "llm_value": False, "seed": 0},
+                                         "prior_temperature": 1.0, "top_k": 0, "llm_value": False, "seed": 0,
+                                         "api_base": ""},
                           "PUCT with an LLM's action scores as prior (optional LLM value, top-k proposals)"),
 }
