@@ -3,7 +3,8 @@
 :func:`with_retries` awaits ``call()`` up to ``attempts`` times. It retries only
 failures that may go away by themselves (:func:`is_transient`): rate limits
 (429), server errors (5xx), request timeouts (408), timeouts and connection
-errors. Client errors (400, 401, 403, 404, 422, ...) are raised at once.
+errors, and exceptions marked ``transient = True`` (a malformed reply). Client errors
+(400, 401, 403, 404, 422, ...) are raised at once.
 
 Between attempts it sleeps ``min(max_delay, base_delay * 2**n)`` with "equal
 jitter" (half fixed, half uniform random), unless the exception carries a
@@ -44,8 +45,8 @@ def status_of(exc: BaseException) -> int | None:
 
 
 def is_transient(exc: BaseException) -> bool:
-    """True for failures worth retrying: 408, 429, 5xx, timeouts, connection errors."""
-    if isinstance(exc, (TimeoutError, asyncio.TimeoutError, ConnectionError)):
+    """True for failures worth retrying: 408, 429, 5xx, timeouts, connection errors, ``transient`` ones."""
+    if isinstance(exc, (TimeoutError, asyncio.TimeoutError, ConnectionError)) or getattr(exc, "transient", False):
         return True
     names = [c.__name__.lower() for c in type(exc).__mro__]
     if any(t in n for n in names for t in _TRANSIENT_NAMES):

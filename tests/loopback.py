@@ -12,10 +12,18 @@ each request pops at most one:
 - ``"429"``: HTTP 429 with ``Retry-After: 0``;
 - ``"slow"`` or ``"slow:SECONDS"``: sleep (default :attr:`slow_seconds`), then reply normally;
 - ``"malformed"``: HTTP 200 whose body is not JSON;
+- ``"shapeless"``: HTTP 200 whose JSON has no ``choices``;
 - ``"empty"``: a well-formed completion whose content is ``""``;
 - ``"400"``: HTTP 400 (a client error, not worth retrying);
 - ``"401"``: HTTP 401 whose message echoes the Authorization header it got, the
   way some servers do (to check that keys are redacted from errors).
+
+Structured outputs: a request with ``response_format`` (a JSON schema) or vLLM's
+``structured_outputs`` is answered within it, the way a constrained decoder would: the
+reply if it is in the schema's ``enum`` (or matches its ``pattern``), else the first enum
+value (or :attr:`pattern_default`); with a ``reasoning`` property the JSON carries one first. :attr:`structured` set to
+``"reject"`` makes it a server without them (HTTP 400 naming ``response_format``), and
+``"ignore"`` one that drops them silently (plain text back).
 
 ``latency`` adds a sleep to every request. Every request is recorded
 (:attr:`requests`: path, lower-cased headers, parsed JSON body, fault applied), and
@@ -32,6 +40,7 @@ Use it as a context manager, or through the pytest fixture ``loopback_server``::
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -40,7 +49,8 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-FAULTS = ("500", "429", "slow", "malformed", "empty", "400", "401")
+FAULTS = ("500", "429", "slow", "malformed", "empty", "400", "401", "shapeless")
+STRUCTURED = ("accept", "reject", "ignore")
 
 
 @dataclass
@@ -139,8 +149,15 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "malformed":
             self._send(200, b'{"id": "chatcmpl-broken", "choices": [ {"message": ')
             return
+        if fault == "shapeless":
+            self._send(200, b'{"id": "chatcmpl-shapeless", "object": "chat.completion", "choices": []}')
+            return
         if body is None:
             self._send(400, b'{"error": {"message": "body is not JSON", "type": "invalid_request_error"}}')
+            return
+        if owner.structured == "reject" and ("response_format" in body or "structured_outputs" in body):
+            self._send(400, b'{"error": {"message": "loopback: response_format / structured outputs are not '
+                            b'supported by this server", "type": "invalid_request_error"}}')
             return
         self._send(200, json.dumps(owner._completion(body, empty=(fault == "empty"))).encode())
 
@@ -155,6 +172,9 @@ class LoopbackServer:
         self.slow_seconds = slow_seconds
         self.model = model
         self.top_logprobs: dict[str, float] | None = None
+        self.structured = "accept"
+        self.pattern_default = "[OFFER $10]"
+        self.finish_reason = "stop"  # "length": replies say they were cut at max_tokens
         self.requests: list[Recorded] = []
         self.in_flight = 0
         self.max_in_flight = 0
@@ -242,11 +262,30 @@ class LoopbackServer:
             self.requests.append(rec)
 
     # -- replies -----------------------------------------------------------
+    def _constrained(self, body: dict[str, Any], text: str) -> str:
+        """``text`` held to the request's structured-output constraint, if any (and accepted)."""
+        if self.structured != "accept":
+            return text
+        guide = body.get("structured_outputs")
+        if isinstance(guide, dict) and guide.get("choice"):
+            return text if text in guide["choice"] else guide["choice"][0]
+        fmt = body.get("response_format")
+        if not isinstance(fmt, dict) or fmt.get("type") != "json_schema":
+            return text
+        props = fmt["json_schema"]["schema"]["properties"]
+        answer = props["answer"]
+        if "enum" in answer and text not in answer["enum"]:
+            text = answer["enum"][0]
+        elif "pattern" in answer and not re.search(answer["pattern"], text):
+            text = self.pattern_default  # what a constrained decoder would have been held to
+        out = {k: (text if k == "answer" else "loopback reasoning; Final answer: no") for k in props}
+        return json.dumps(out)
+
     def _completion(self, body: dict[str, Any], *, empty: bool) -> dict[str, Any]:
         messages = body.get("messages") or []
-        text = "" if empty else self.reply(_last_user(messages))
+        text = "" if empty else self._constrained(body, self.reply(_last_user(messages)))
         prompt_tokens = sum(_words(m.get("content") or "") for m in messages if isinstance(m.get("content"), str))
-        choice: dict[str, Any] = {"index": 0, "finish_reason": "stop", "logprobs": None,
+        choice: dict[str, Any] = {"index": 0, "finish_reason": self.finish_reason, "logprobs": None,
                                   "message": {"role": "assistant", "content": text}}
         if body.get("logprobs") and self.top_logprobs and not empty:
             k = int(body.get("top_logprobs") or 0)
@@ -274,3 +313,14 @@ def loopback_server() -> Iterator[LoopbackServer]:
     """A started :class:`LoopbackServer` (default reply ``"C"``), stopped after the test."""
     with LoopbackServer() as server:
         yield server
+
+
+def serve_in_process(latency: float, addresses: Any) -> None:
+    """Serve a :class:`LoopbackServer` in this (child) process until it is terminated.
+
+    Benchmarks run it with :mod:`multiprocessing` so that the server's CPU stays out of the
+    client's ``time.process_time``; its ``api_base`` is put on ``addresses`` (a queue).
+    """
+    with LoopbackServer(latency=latency) as server:
+        addresses.put(server.api_base)
+        threading.Event().wait()

@@ -30,8 +30,8 @@ def llm(server: LoopbackServer, extra: str = "") -> object:
 
 def test_plays_a_match_and_records_the_exchange() -> None:
     with LoopbackServer(reply=lambda user: "D") as server:
-        traj = play_match(parse_game("prisoners-dilemma:rounds=3").make, [llm(server), parse_agent("tit-for-tat").make()],
-                          PLAYERS, 1, "m")
+        traj = play_match(parse_game("prisoners-dilemma:rounds=3").make,
+                          [llm(server, ",structured=off"), parse_agent("tit-for-tat").make()], PLAYERS, 1, "m")
     mine = [s for s in traj.steps if s.player == 0]
     assert [s.action for s in mine] == ["D", "D", "D"]
     assert traj.outcome.scores == [5.0 + 1 + 1, 0.0 + 1 + 1]
@@ -46,8 +46,9 @@ def test_illegal_answer_gets_reprompted_with_the_reason() -> None:
     def reply(user: str) -> str:
         return "C" if "not accepted" in user else "Banana"
     with LoopbackServer(reply=reply) as server:
-        traj = play_match(parse_game("prisoners-dilemma:rounds=1").make, [llm(server), parse_agent("always-defect").make()],
-                          PLAYERS, 1, "m", policy=Policy(retries=1))
+        traj = play_match(parse_game("prisoners-dilemma:rounds=1").make,  # the plain parse-and-retry path
+                          [llm(server, ",structured=off"), parse_agent("always-defect").make()], PLAYERS, 1, "m",
+                          policy=Policy(retries=1))
         retry = server.requests[1].body["messages"]
     step = traj.steps[0]
     assert step.action == "C" and len(step.attempts) == 1 and "'Banana' is not a legal action" in step.attempts[0].error

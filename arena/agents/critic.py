@@ -8,17 +8,28 @@ player's rules text in its next game against the same opponents in the same game
 process, keyed by (agent name, game, opponents): run with ``successive = true`` and
 one worker so the games of a pair are played in order.  ``CRITIC`` is an LLM agent
 spec (default: the wrapped agent's own model when it is an LLM, else local:smollm2).
+
+Accounting: a critic call happens after a game, when no decision is left to carry it, so
+its tokens and cost are added to the first decision of the next game that reads its
+advice (``info["critic_calls"]`` counts them there). A failing critic (provider error,
+empty answer) costs the match nothing: it is logged and recorded as a downgrade on that
+same decision ("critic failed: ..."), and that game brings no advice.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from typing import Any
 
 from arena.agents.base import Decision, Turn, ask, reset_agent
+from arena.redact import redact
 
 Key = tuple[str, str, tuple[str, ...]]
 MEMORY: dict[Key, list[dict[str, str]]] = {}
+#: Critic calls not yet charged to a decision: {"tokens_in", "tokens_out", "cost", "error"} each.
+UNCHARGED: dict[Key, list[dict[str, Any]]] = {}
+log = logging.getLogger("arena.critic")
 COACH = ("You are an expert negotiation coach. Below is what your student saw in one game and how it ended. "
          "Give three short, concrete suggestions that would get the student a better result next time. "
          "Answer with the three suggestions only.")
@@ -47,6 +58,15 @@ class CriticAgent:
     async def aact(self, turn: Turn) -> Decision:
         decision = await ask(self.inner, replace(turn, rules=turn.rules + self.lessons()))
         decision.info = {**decision.info, "critic_lessons": len(MEMORY.get(self.key, [])) if self.key else 0}
+        calls = UNCHARGED.pop(self.key, []) if self.key else []
+        for call in calls:
+            decision.tokens_in += call["tokens_in"]
+            decision.tokens_out += call["tokens_out"]
+            decision.cost += call["cost"]
+            if call["error"]:
+                decision.downgrades.append(f"critic failed: {call['error']}"[:300])
+        if calls:
+            decision.info["critic_calls"] = len(calls)
         return decision
 
     async def afinish(self, result: dict[str, Any]) -> None:
@@ -56,8 +76,16 @@ class CriticAgent:
         transcript = (f"Rules and private information:\n{result['rules']}\n\nThe game:\n{result['final_observation']}\n"
                       f"Your final score: {outcome.scores[seat]:g}.")
         messages = [{"role": "system", "content": COACH}, {"role": "user", "content": transcript}]
-        done = await self.critic.backend.complete(messages, max_tokens=160, temperature=0.0, seed=0)
+        try:
+            done = await self.critic.backend.complete(messages, max_tokens=160, temperature=0.0, seed=0)
+        except Exception as err:  # noqa: BLE001 - the game is over and kept; the next one goes without advice
+            why = redact(f"{type(err).__name__}: {err}")
+            log.warning("critic for %s failed: %s", result.get("match_id"), why)
+            UNCHARGED.setdefault(self.key, []).append({"tokens_in": 0, "tokens_out": 0, "cost": 0.0, "error": why})
+            return
         MEMORY.setdefault(self.key, []).append({"transcript": transcript, "feedback": done.text.strip()})
+        UNCHARGED.setdefault(self.key, []).append({"tokens_in": done.tokens_in, "tokens_out": done.tokens_out,
+                                                   "cost": done.cost, "error": ""})
 
 
 def build_critic(inner: Any, critic_llm: Any, history: int = 3) -> CriticAgent:

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from arena.agents.backends.base import Backend, EmptyCompletion, ScoringUnsupported
+from arena.agents.backends.base import Backend, Completion, EmptyCompletion, Scores, ScoringUnsupported
 from arena.agents.base import Decision, Turn
 
 MODES = ("generate", "choice")
@@ -105,36 +105,64 @@ class LLMAgent:
         else:
             messages = self.messages(turn)
         seed = self.seed if self.seed is not None else self._match_seed
+        held = structured_kwargs(self.backend, turn, self.reasoning)
         try:
             done = await self.backend.complete(messages, max_tokens=self.max_tokens,
-                                               temperature=self.temperature, seed=seed)
+                                               temperature=self.temperature, seed=seed, **held)
         except EmptyCompletion as err:  # an empty answer is refused and re-prompted like any illegal one
             return Decision("", messages, "", info={"mode": "generate", "backend": self.backend.name,
                                                     "error": str(err)})
         self._last = (turn.step, messages + [{"role": "assistant", "content": done.text}])
         info = {"mode": "generate", "backend": self.backend.name}
+        if held:
+            info["constrained"] = done.constrained
+        if getattr(self.backend, "client", None):  # remote: which client sent it (http or litellm)
+            info["client"] = self.backend.client
         if self.mode == "choice" and turn.legal_actions:
             info["note"] = "backend cannot score actions; generated instead"
         return Decision(extract_answer(done.text, self.reasoning), messages, done.text, done.tokens_in,
-                        done.tokens_out, done.cost, info)
+                        done.tokens_out, done.cost, info, structured_downgrades(self.backend, held, done))
 
     async def _choose(self, turn: Turn) -> Decision:
         messages = self.messages(turn)
         start = time.perf_counter()
-        scores = await self.backend.score(messages, list(turn.legal_actions or []))
+        result = await self.backend.score(messages, list(turn.legal_actions or []))
+        scores = result.logprobs if isinstance(result, Scores) else result
         best = max(range(len(scores)), key=lambda i: scores[i])
         action = (turn.legal_actions or [])[best]
-        return Decision(action, messages, action, 0, 0, 0.0,
+        used = result if isinstance(result, Scores) else Scores(scores, [])
+        return Decision(action, messages, action, used.tokens_in, used.tokens_out, used.cost,
                         {"mode": "choice", "backend": self.backend.name,
                          "logprobs": dict(zip(turn.legal_actions or [], scores)),
                          "score_seconds": time.perf_counter() - start})
+
+
+# -- remote structured outputs (llm-remote; to be merged with llm-local's constrain=) ----------
+def structured_kwargs(backend: Backend, turn: Turn, reasoning: bool) -> dict[str, Any]:
+    """``allowed=``/``pattern=`` (and ``reasoning=``) for a backend that holds answers by structured outputs."""
+    if not getattr(backend, "structured", ""):
+        return {}
+    if turn.legal_actions is not None:
+        return {"allowed": list(turn.legal_actions), "reasoning": reasoning}
+    if turn.answer_pattern:
+        return {"pattern": turn.answer_pattern, "reasoning": reasoning}
+    return {}
+
+
+def structured_downgrades(backend: Backend, held: dict[str, Any], done: Completion) -> list[str]:
+    """One downgrade when a structured answer was asked for and the provider did not hold it."""
+    if not held or done.constrained:
+        return []
+    why = getattr(backend, "structured_refused", "") or "the answer was not held to the schema"
+    return [f"{getattr(backend, 'structured', '')}->parse: {why}"[:300]]
+# -- end of remote structured outputs --------------------------------------------------------
 
 
 COMMON_PARAMS: dict[str, Any] = {"mode": "generate", "reasoning": False, "temperature": 0.0, "seed": -1,
                                  "max_tokens": 0, "template": ""}
 LOCAL_PARAMS: dict[str, Any] = {**COMMON_PARAMS, "device": "", "max_batch": 16}
 REMOTE_PARAMS: dict[str, Any] = {**COMMON_PARAMS, "api_base": "", "timeout": 60.0, "max_concurrency": 16,
-                                 "attempts": 4}
+                                 "attempts": 4, "structured": "auto", "client": "auto"}
 
 
 def build_llm(kind: str, model: str, params: dict[str, Any]) -> LLMAgent:
@@ -153,5 +181,6 @@ def build_llm(kind: str, model: str, params: dict[str, Any]) -> LLMAgent:
         from arena.agents.backends.remote import RemoteBackend
         backend = RemoteBackend(kind, api_base=params.get("api_base") or None, timeout=params.get("timeout", 60.0),
                                 max_concurrency=params.get("max_concurrency", 16),
-                                attempts=params.get("attempts", 4))
+                                attempts=params.get("attempts", 4), structured=params.get("structured", "auto"),
+                                client=params.get("client", "auto"))
     return LLMAgent(backend, **options)

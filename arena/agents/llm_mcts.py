@@ -4,6 +4,12 @@ See :mod:`arena.agents.mcts` for how states, chance, simultaneous nodes and
 determinisation are searched; this module adds the LLM prior/value (Schultz et al.
 2024, "Mastering Board Games by External and Internal Planning with Language Models";
 PokéChamp) described there.
+
+Accounting: every scoring request of a decision (prior and value) is counted in
+``info["llm_calls"]`` (``cache_hits`` for positions seen again) and its tokens and cost are
+summed into the Decision. When the backend cannot score, the search goes on with a
+uniform prior (and value 1/2): recorded in ``Decision.downgrades`` at every decision, and
+the backend is not asked again.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import random
 import time
 from typing import Any
 
-from arena.agents.backends.base import Backend, ScoringUnsupported
+from arena.agents.backends.base import Backend, Scores, ScoringUnsupported
 from arena.agents.base import Decision, Turn
 from arena.agents.llm import LLMAgent
 from arena.agents.mcts import (Stats, _best, _chance, _check_root, _info, _Node, _rollout, _start, _state_of,
@@ -118,7 +124,7 @@ class LLMMCTSAgent:
 
     def __init__(self, model: str = "local:smollm2", simulations: int = 32, c_puct: float = 1.5,
                  prior_temperature: float = 1.0, top_k: int = 0, llm_value: bool = False, seed: int = 0,
-                 backend: Backend | None = None) -> None:
+                 api_base: str = "", backend: Backend | None = None) -> None:
         if simulations < 1 or prior_temperature <= 0 or top_k < 0:
             raise ValueError("simulations must be >= 1, prior_temperature > 0, top_k >= 0")
         if backend is None:
@@ -127,12 +133,13 @@ class LLMMCTSAgent:
                 backend = LocalBackend(model.removeprefix("local:"))
             else:
                 from arena.agents.backends.remote import RemoteBackend
-                backend = RemoteBackend(model)
+                backend = RemoteBackend(model, api_base=api_base or None)
         self.backend = backend
         self.prompter = LLMAgent(backend, mode="choice")
         self.simulations, self.c_puct, self.temperature = simulations, c_puct, prior_temperature
         self.top_k, self.llm_value, self.seed = top_k, llm_value, seed
         self.rng = random.Random(seed)
+        self.unscorable = ""  # why the backend cannot score, once it said so: uniform prior from then on
 
     def reset(self, match_info: dict[str, Any]) -> None:
         self.rng = random.Random(f"{self.seed}:{match_info.get('seed')}:{match_info.get('player')}")
@@ -145,19 +152,38 @@ class LLMMCTSAgent:
         started = time.perf_counter()
         cache: dict[tuple[Any, ...], Any] = {}
         counts = {"llm_calls": 0, "cache_hits": 0}
-        notes: list[str] = []
+        spent = Scores([], [])  # tokens and cost of this decision's LLM calls
+        downgrades: list[str] = []
+        fallbacks: list[str] = []  # calls this decision that came back without usable scores
+
+        def charge(used: Scores | None) -> None:
+            if used is not None:
+                spent.tokens_in += used.tokens_in
+                spent.tokens_out += used.tokens_out
+                spent.cost += used.cost
 
         async def cached(key: tuple[Any, ...], messages: list[dict[str, str]], options: list[str]) -> list[float]:
             if key in cache:
                 counts["cache_hits"] += 1
                 return cache[key]
+            if self.unscorable:  # known since an earlier call: uniform, without asking again
+                cache[key] = [0.0] * len(options)
+                return cache[key]
             counts["llm_calls"] += 1
             try:
-                cache[key] = await self.backend.score(messages, options)
+                result = await self.backend.score(messages, options)
             except ScoringUnsupported as err:
-                if not notes:
-                    notes.append(f"backend cannot score ({err}); uniform prior / rollouts used")
+                if getattr(err, "per_call", False):  # this prompt only: uniform here, ask again elsewhere
+                    fallbacks.append(str(err))
+                    charge(getattr(err, "spent", None))
+                else:
+                    self.unscorable = f"backend cannot score ({err})"
                 cache[key] = [0.0] * len(options)
+                return cache[key]
+            if isinstance(result, Scores):
+                charge(result)
+                result = result.logprobs
+            cache[key] = list(result)
             return cache[key]
 
         async def prior(s: State, p: int, legal: list[str]) -> dict[str, float]:
@@ -176,9 +202,13 @@ class LLMMCTSAgent:
                                           top_k=self.top_k, rng=self.rng, deadline=turn.deadline)
         info = _info(stats, time.perf_counter() - started)
         info.update(counts, prior={a: round(p, 4) for a, p in priors.items()}, backend=self.backend.name)
-        if notes:
-            info["note"] = notes[0]
-        return Decision(_best(stats), self.prompter.messages(turn), info=info)
+        if self.unscorable:
+            downgrades.append(f"llm-mcts->uniform prior{'/value' if self.llm_value else ''}: {self.unscorable}"[:300])
+            info["note"] = f"{self.unscorable}; uniform prior / rollouts used"
+        elif fallbacks:
+            downgrades.append(f"llm-mcts->uniform at {len(fallbacks)} position(s): {fallbacks[0]}"[:300])
+        return Decision(_best(stats), self.prompter.messages(turn), None, spent.tokens_in, spent.tokens_out,
+                        spent.cost, info, downgrades)
 
 
 def value_messages(turn: Turn) -> list[dict[str, str]]:
@@ -192,6 +222,7 @@ def value_messages(turn: Turn) -> list[dict[str, str]]:
 
 AGENTS = {
     "llm-mcts": AgentInfo(LLMMCTSAgent, {"model": "local:smollm2", "simulations": 32, "c_puct": 1.5,
-                                         "prior_temperature": 1.0, "top_k": 0, "llm_value": False, "seed": 0},
+                                         "prior_temperature": 1.0, "top_k": 0, "llm_value": False, "seed": 0,
+                                         "api_base": ""},
                           "PUCT with an LLM's action scores as prior (optional LLM value, top-k proposals)"),
 }
