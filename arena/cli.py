@@ -257,7 +257,7 @@ def report_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
                anchor: str = typer.Option(None, help="agent fixed at 1500 (default: the mean rating)")) -> None:
     """Write one self-contained HTML report: ratings with CIs, heatmaps, rating plot, every transcript."""
     from arena.tournaments.bt import MEAN
-    from arena.tournaments.report import build_report
+    from arena.report import build_report
     try:
         store = Store(db)
         if run_id:

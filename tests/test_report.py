@@ -12,13 +12,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from markupsafe import escape as markup_escape
 
 from arena.store import Store
-from arena.tournaments import report as report_mod
+from arena.report import build as report_mod
 from arena.tournaments.bt import bt_leaderboard
 from arena.tournaments.config import RunConfig
 from arena.tournaments.ratings import elo_history
-from arena.tournaments.report import build_report
+from arena.report import build_report
 from arena.tournaments.runner import execute, new_run
 from arena.trajectory import Outcome, Player
 from tests.plugins.bots import DOM_PAYLOAD, IMG_PAYLOAD, SCRIPT_PAYLOAD
@@ -92,6 +93,11 @@ def parse(text: str) -> Page:
     return page
 
 
+def escape(text: str) -> str:
+    """Text as Jinja2's autoescape writes it (quotes as &#34; and &#39;)."""
+    return str(markup_escape(text))
+
+
 def match_ids(store: Store, run_id: str) -> list[str]:
     return list(store.match_players(run_id))
 
@@ -142,10 +148,10 @@ def test_agent_text_is_escaped(built: Built) -> None:
     text = built.text
     for payload in (SCRIPT_PAYLOAD, IMG_PAYLOAD, DOM_PAYLOAD, INJECTOR, "<img src=x"):
         assert payload not in text
-    assert html.escape(SCRIPT_PAYLOAD) in text  # agent name, refused answers
-    assert html.escape(IMG_PAYLOAD) in text  # raw answers, messages, cheap-talk observations
-    assert html.escape(DOM_PAYLOAD) in text  # completions
-    assert html.escape(INJECTOR) in text
+    assert escape(SCRIPT_PAYLOAD) in text  # agent name, refused answers
+    assert escape(IMG_PAYLOAD) in text  # raw answers, messages, cheap-talk observations
+    assert escape(DOM_PAYLOAD) in text  # completions
+    assert escape(INJECTOR) in text
     assert "&lt;img src=x onerror=" in text
     assert text.count("<script") == 1 and "<img" not in text
 
@@ -155,7 +161,8 @@ def test_heatmaps_and_rating_plot(built: Built) -> None:
     divs = [attrs.get("class") for attrs in page.named("div")]
     assert "heatmap" in divs and "heatmap-bt" in divs and "elo-plot" in divs
     assert built.text.count("<svg") >= 5  # two forest plots, two heatmaps, the Elo chart
-    assert len([a for a in page.named("polyline") if a.get("class") == "series"]) == len(AGENTS)
+    series = {a.get("id") for a in page.named("g") if str(a.get("id")).startswith("series-")}
+    assert series == {f"series-{n}" for n in range(len(AGENTS))}  # one Elo line per agent (matplotlib)
     assert "[" in built.text and "n=" in built.text  # Wilson intervals and counts in the cells
 
 

@@ -1,0 +1,50 @@
+"""Chess and Chess960 boards from python-chess's SVG renderer, the last move marked.
+
+The piece drawings are emitted once per page (:func:`piece_defs`) and stripped from every
+board, which then refers to them with ``<use>``: a board is a few kilobytes, not thirty.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+import chess
+import chess.svg
+from markupsafe import Markup
+
+from arena.games.base import State
+
+_DEFS = re.compile(r"<defs>.*?</defs>", re.S)
+_XMLNS = re.compile(r'\s+xmlns(:\w+)?="[^"]*"')
+SIZE = 320
+
+
+def board_svg(board: chess.Board, flipped: bool = False) -> Markup:
+    """The board (last move marked, king in check shaded) without piece definitions."""
+    last = board.move_stack[-1] if board.move_stack else None
+    check = board.king(board.turn) if board.is_check() else None
+    svg = chess.svg.board(board, lastmove=last, check=check, orientation=not flipped, size=SIZE)
+    return Markup(_XMLNS.sub("", _DEFS.sub("", svg)))
+
+
+@cache
+def piece_defs() -> Markup:
+    """One hidden SVG with the definitions of all twelve pieces, for every board of the page."""
+    full = chess.Board("rnbqkbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNR w - - 0 1")
+    defs = _DEFS.search(chess.svg.board(full)).group(0)  # type: ignore[union-attr]
+    return Markup(f'<svg width="0" height="0" style="position:absolute" aria-hidden="true">'
+                  f'{_XMLNS.sub("", defs)}</svg>')
+
+
+def frame(state: State, viewer: int | None) -> dict[str, Any]:
+    board: chess.Board = state.board  # type: ignore[attr-defined]
+    last = board.move_stack[-1] if board.move_stack else None
+    san = None
+    if last is not None:
+        before = board.copy()
+        before.pop()
+        san = before.san(last)
+    return {"svg": board_svg(board, flipped=viewer == 1), "fen": board.fen(), "last": san,
+            "to_move": "white" if board.turn == chess.WHITE else "black", "check": board.is_check()}
