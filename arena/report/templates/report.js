@@ -17,6 +17,7 @@ function openTarget() {
     t.open = true;
     var rep = t.querySelector('.replay');
     if (rep && parts.length > 1) { showStep(rep, parseInt(parts[1], 10)); }
+    if (parts[2] === 'solo') { document.body.classList.add('solo'); t.classList.add('solo-target'); }
     t.scrollIntoView();
   }
 }

@@ -34,12 +34,14 @@ def piece_defs() -> Markup:
     """One hidden SVG with the definitions of all twelve pieces, for every board of the page."""
     full = chess.Board("rnbqkbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNR w - - 0 1")
     defs = _DEFS.search(chess.svg.board(full)).group(0)  # type: ignore[union-attr]
-    return Markup(f'<svg width="0" height="0" style="position:absolute" aria-hidden="true">'
+    return Markup(f'<svg class="sprite" width="0" height="0" style="position:absolute" aria-hidden="true">'
                   f'{_XMLNS.sub("", defs)}</svg>')
 
 
 def frame(state: State, viewer: int | None) -> dict[str, Any]:
-    board: chess.Board = state.board  # type: ignore[attr-defined]
+    board: chess.Board = state.start_board()  # type: ignore[attr-defined]
+    for uci in state.moves:  # type: ignore[attr-defined]  # a clone's board has no move stack
+        board.push_uci(uci)
     last = board.move_stack[-1] if board.move_stack else None
     san = None
     if last is not None:
