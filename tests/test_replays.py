@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from arena.agents.base import Decision, Turn
 from arena.export.replay import default_resolver, replay
 from arena.report import build_report
 from arena.store import Store
@@ -25,7 +26,16 @@ RUNS = [
     (["holdem:hands=2"], ["calling-station", "c2=calling-station"]),
     (["bargaining"], ["boulware", "conceder"]),
     (["werewolf"], [f"v{i}=random-voter:seed={i}" for i in range(7)]),
+    (["prisoners-dilemma:rounds=3"], ["tit-for-tat", "always-defect"]),
+    (["tic-tac-toe"], ["tests.test_replays:Graded", "random"]),
 ]
+
+
+class Graded:
+    """Plays the first legal cell and grades its own move (as the evaluation's move quality would)."""
+
+    def act(self, turn: Turn) -> Decision:
+        return Decision(action=turn.legal_actions[0], info={"quality": 0.25 * (turn.step % 2 + 1)})
 
 
 @dataclass
@@ -177,6 +187,26 @@ def test_werewolf_timeline_with_votes(built: Built) -> None:
     villager_step = next(s for s in traj.steps if roles[s.player] == "villager")
     seen = page.html(anchor, villager_step.index)
     assert "(werewolf)" not in seen  # a villager's view does not know the wolves
+
+
+def test_matrix_strip_with_payoffs(built: Built) -> None:
+    traj = built.match("prisoners-dilemma")
+    page = frames_of(built.text)
+    anchor = f"m-{traj.match_id}"
+    assert page.html(anchor, 0).count("<tr><td>") == 0  # both seats move at once: round 1 unseen
+    end = page.html(anchor, len(traj.steps))
+    rows = re.findall(r"<tr><td>(\d)</td><td class=\"t (c|d)\">(\w)</td><td class=\"t (c|d)\">(\w)</td><td>([^<]*)</td>", end)
+    assert [(r[2], r[4], r[5]) for r in rows] == [("C", "D", "0 : 5"), ("D", "D", "1 : 1"), ("D", "D", "1 : 1")]
+    assert "2.0 : 7.0" in end  # the totals: tit-for-tat 2, always-defect 7
+
+
+def test_move_quality_is_shown(built: Built) -> None:
+    traj = built.match("tic-tac-toe")
+    page = frames_of(built.text)
+    graded = [s for s in traj.steps if s.player == 0]
+    for step in graded:
+        assert f"move quality {step.info['quality']:.3g}" in page.html(f"m-{traj.match_id}", step.index)
+    assert any(f"move quality" not in page.html(f"m-{traj.match_id}", s.index) for s in traj.steps if s.player == 1)
 
 
 # --- a real browser ------------------------------------------------------------

@@ -9,7 +9,8 @@ of the page's own script, and a Content-Security-Policy that forbids everything 
 
 Size. Each text field of a transcript is cut to ``FIELD_LIMIT`` characters, and to
 ``BIG_FIELD_LIMIT`` when the report covers more than ``BIG_STORE`` matches (the store keeps
-the full text); only the first ``MAX_REPLAYS`` matches get a visual replay.  The file is
+the full text); matches get a visual replay until the report holds ``MAX_REPLAY_FRAMES`` frames
+(later ones keep the text transcript).  The file is
 written as it is rendered (transcripts are read one match at a time) and renamed into
 place at the end, so a failed build never leaves half a report.
 """
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 BIG_STORE = 2000
 FIELD_LIMIT = 50_000
 BIG_FIELD_LIMIT = 2_000
-MAX_REPLAYS = 300
+MAX_REPLAY_FRAMES = 5000  # frames of visual replays per report (a chess frame is ~10 kB)
 
 
 @dataclass
@@ -176,14 +177,15 @@ def match_table(matches: list[MatchRow]) -> dict[str, Any]:
 
 def transcripts(store: Store, matches: list[MatchRow], limit: int) -> Iterator[dict[str, Any]]:
     """One template context per match, reading each trajectory only when the page reaches it."""
-    replays = 0
+    frames = 0
     for m in matches:
         if m.status != "done":
             yield {"failed": True, "anchor": match_anchor(m.match_id), "id": m.match_id, "detail": m.detail}
             continue
         traj = store.trajectory(m.match_id)
-        replays += 1
-        yield transcript(traj, limit, visual=replays <= MAX_REPLAYS)
+        visual = frames + len(traj.steps) + 1 <= MAX_REPLAY_FRAMES
+        frames += (len(traj.steps) + 1) * visual
+        yield transcript(traj, limit, visual)
 
 
 def transcript(traj: Trajectory, limit: int, visual: bool = True) -> dict[str, Any]:
@@ -197,4 +199,5 @@ def transcript(traj: Trajectory, limit: int, visual: bool = True) -> dict[str, A
             "players": players_text(traj.players), "scores": scores, "winner": winner, "how": how, "meta": meta,
             "names": {p.seat: p.name for p in traj.players}, "steps": traj.steps, "limit": limit,
             "metrics": json.dumps(metrics, sort_keys=True, default=str) if metrics else "",
-            "replay": build_replay(traj) if visual else None}
+            "replay": build_replay(traj) if visual else None,
+            "replay_note": "" if visual else f"no visual replay: the report already holds {MAX_REPLAY_FRAMES} frames"}

@@ -30,7 +30,7 @@ def _pyplot() -> Any:
     return plt
 
 
-def to_svg(fig: Any, label: str) -> Markup:
+def to_svg(fig: Any) -> Markup:
     """The figure as one inline ``<svg>`` (the figure is closed).  matplotlib's ids are hashes of
     their content with a fixed salt, so two charts share an id only for the same definition."""
     plt = _pyplot()
@@ -40,8 +40,7 @@ def to_svg(fig: Any, label: str) -> Markup:
     finally:
         plt.close(fig)
     svg = _XMLNS.sub("", _METADATA.sub("", _PROLOGUE.sub("", buf.getvalue(), count=1)))
-    aria = Markup(' role="img" aria-label="{}"').format(label)
-    return Markup(svg.replace("<svg", "<svg" + str(aria), 1))
+    return Markup(svg)
 
 
 def _short(name: str, most: int) -> str:
@@ -68,7 +67,7 @@ def forest(rows: Sequence[dict[str, Any]], label: str = "rating (Elo scale)",
     ax.set_xlim(lo, hi)
     ax.set_xlabel(label)
     ax.grid(axis="x", color="#eee")
-    return to_svg(fig, f"ratings with 95% intervals: {label}")
+    return to_svg(fig)
 
 
 def heatmap(agents: Sequence[str], value: Sequence[Sequence[float]], caption: Sequence[Sequence[str]],
@@ -89,7 +88,7 @@ def heatmap(agents: Sequence[str], value: Sequence[Sequence[float]], caption: Se
     ax.set_xticks(range(k), names, rotation=40, ha="right")
     ax.set_yticks(range(k), names)
     ax.set_title(title)
-    return to_svg(fig, title)
+    return to_svg(fig)
 
 
 def lines(series: dict[str, list[tuple[float, float]]], x_label: str, y_label: str, title: str,
@@ -110,4 +109,4 @@ def lines(series: dict[str, list[tuple[float, float]]], x_label: str, y_label: s
     ax.set_title(title)
     ax.grid(color="#eee")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-    return to_svg(fig, title)
+    return to_svg(fig)
