@@ -54,10 +54,12 @@ class MatchRow:
     detail: str = ""
 
 
-def build_report(store: Store, out: Path, run_id: str | None = None, *, n_boot: int = 1000, seed: int = 0,
-                 anchor: str = MEAN) -> Path:
-    """Write the HTML report of ``run_id`` (every run when None) to ``out``; returns its path.
-    ``anchor``: the agent rated 1500 (default: the mean rating is 1500)."""
+def build_report(store: Store | str | Path, out: str | Path, run_id: str | None = None, *, n_boot: int = 1000,
+                 seed: int = 0, anchor: str = MEAN) -> Path:
+    """Write the HTML report of ``run_id`` (every run when None) of a store (or a store's path) to
+    ``out``; returns its path.  ``anchor``: the agent rated 1500 (default: the mean rating is 1500)."""
+    if not isinstance(store, Store):
+        store = Store(store)
     out, rating = Path(out), Rating(n_boot, seed, anchor)
     matches = list_matches(store, run_id)
     results = list(store.results(run_id))
