@@ -20,6 +20,7 @@ from arena.tournaments.bt import bt_leaderboard
 from arena.tournaments.config import RunConfig
 from arena.tournaments.ratings import elo_history
 from arena.report import build_report
+from arena.report.sections import generic
 from arena.tournaments.runner import execute, new_run
 from arena.trajectory import Outcome, Player
 from tests.plugins.bots import DOM_PAYLOAD, IMG_PAYLOAD, SCRIPT_PAYLOAD
@@ -172,6 +173,18 @@ def test_per_game_tables(built: Built) -> None:
     assert len([h for h in h3 if h.startswith("game-")]) == len(GAMES)
     for game in GAMES:
         assert f"{html.escape(game)} — " in built.text
+
+
+def test_results_document_rendered_key_by_key(built: Built) -> None:
+    assert 'id="document"' in built.text and "every key of the results document" in built.text
+    drawn = generic({"leaderboard": [{"agent": "a", "wins": 2}, {"agent": "b", "new_key": [1, 2]}],
+                     "headline": {"best": "a", "gap": 12.34567}, "note": None})
+    assert drawn["kind"] == "map"
+    (key, table), (_, headline), (_, note) = drawn["items"]
+    assert key == "leaderboard" and table["table"]["heads"] == ["agent", "wins", "new_key"]
+    assert table["table"]["rows"] == [["a", "2", "–"], ["b", "–", "[1, 2]"]]  # a key only some rows have
+    assert headline["items"] == [("best", {"kind": "text", "text": "a"}), ("gap", {"kind": "text", "text": "12.35"})]
+    assert note == {"kind": "text", "text": "–"}
 
 
 def test_elo_history_known_values() -> None:

@@ -8,6 +8,7 @@ schedule, one table per game spec.  A table is ``{"heads", "rows", "id", "left"}
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -19,6 +20,7 @@ from arena.tournaments.plackett import openskill_ratings, pl_leaderboard
 from arena.tournaments.ratings import Result, elo_history, leaderboard
 
 MAX_POINTS = 400  # points per agent in the rating plot
+COUNTS = ("forfeits", "errors", "downgrades")  # leaderboard columns shown when the rows have them
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,9 @@ def rating_cells(row: dict[str, Any]) -> list[str]:
 
 def leaderboard_section(rows: list[dict[str, Any]], rating: Rating) -> dict[str, Any]:
     coop = any("cooperation_rate" in r.get("metrics", {}) for r in rows)
+    counts = [k for k in COUNTS if any(k in r for r in rows)]  # counts other parts of arena may add
     heads = ["agent", "#", "BT rating", "95% CI", "rank (95%)", "games", "W", "D", "L", "mean score", "Elo",
-             *(["coop"] if coop else []), "illegal", "fallback", "latency", "tokens"]
+             *(["coop"] if coop else []), "illegal", "fallback", "latency", "tokens", *counts]
     body = []
     for i, r in enumerate(rows, 1):
         metric = r.get("metrics", {}).get("cooperation_rate")
@@ -87,7 +90,7 @@ def leaderboard_section(rows: list[dict[str, Any]], rating: Rating) -> dict[str,
                      num(r, "elo", ".0f"), *([("–" if metric is None else f"{metric:.0%}")] if coop else []),
                      num(r, "illegal_rate", ".1%"), num(r, "fallback_rate", ".1%"),
                      "–" if "mean_latency" not in r else f"{r['mean_latency'] * 1000:.0f} ms",
-                     num(r, "tokens", "d")])
+                     num(r, "tokens", "d"), *(cell(r.get(k)) for k in counts)])
     note = (f"Bradley–Terry ratings: {rating.describe()}. "
             "Elo: online, K=32, schedule order. illegal: refused answers / answers; fallback: moves decided "
             "by the fallback; latency: mean per answered move.")
@@ -165,7 +168,7 @@ def generic(value: Any) -> dict[str, Any]:
 
 
 def cell(value: Any) -> str:
-    import json
+    """A JSON value as one table cell."""
     if value is None:
         return "–"
     if isinstance(value, float):
