@@ -189,6 +189,22 @@ def test_werewolf_timeline_with_votes(built: Built) -> None:
     assert "(werewolf)" not in seen  # a villager's view does not know the wolves
 
 
+@pytest.mark.parametrize("game", ["kuhn-poker:hands=3", "leduc-poker:hands=2"])
+def test_kuhn_and_leduc_show_only_the_viewers_card(game: str) -> None:
+    import arena
+    from arena.report.replays import build_replay
+    traj = arena.play(game, ["random", "random"], seed=3)
+    rep = build_replay(traj)
+    assert rep is not None and rep.family == "poker"
+    for point, frame in zip(replay(traj, default_resolver(traj.game)), rep.frames):
+        me, other = point.player, 1 - point.player
+        seats = {s["seat"]: s for s in frame["seats"]}
+        assert seats[me]["cards"] == [point.state.observation_data(me)["card"]]
+        assert seats[other]["cards"] is None and seats[other]["backs"] == 1
+        shown = frame["last_hand"]["shown"] if frame["last_hand"] else {}
+        assert not shown or frame["last_hand"]["showdown"]  # earlier hands' cards only after a showdown
+
+
 def test_matrix_strip_with_payoffs(built: Built) -> None:
     traj = built.match("prisoners-dilemma")
     page = frames_of(built.text)
