@@ -48,7 +48,12 @@ def play_cmd(game: str = typer.Argument(..., help="game spec ID[:key=value,...]"
         config = RunConfig(games=[game], agents=specs, games_per_pair=1, seed=seed, time_limit=time_limit,
                            retries=retries, fallback=fallback, concurrency=1)
         run_id = new_run(store, config)
-        execute(store, run_id)
+        try:
+            execute(store, run_id)
+        except KeyboardInterrupt:
+            err.print(f"\ninterrupted: the game is kept as pending; play it again with "
+                      f"arena run --resume {run_id} --db {db}", highlight=False)
+            raise typer.Exit(130) from None
     except (SpecError, StoreError, ValueError) as error:
         fail(str(error))
     err.print(f"stored as run {run_id} in {db}: arena report --db {db} --run {run_id}", highlight=False)

@@ -9,6 +9,8 @@ Nothing here reads more than the seat's own observation (``turn.text`` and ``tur
 
 from __future__ import annotations
 
+import signal
+import threading
 from typing import Any
 
 from rich.console import Console
@@ -85,6 +87,20 @@ def board_view(turn: Turn) -> Any:
     return None
 
 
+def read_line(console: Console, prompt: str) -> str:
+    """One typed line.  Ctrl-C interrupts it (an event loop's SIGINT handler would only act after
+    the line is entered), and the end of the input is an error of the seat."""
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler) if main else None
+    try:
+        return console.input(prompt)
+    except EOFError:
+        raise RuntimeError("the human's input ended (end of file)") from None
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
+
+
 class HumanAgent:
     """A person at this terminal (``arena play GAME --agent OPPONENT``)."""
 
@@ -119,11 +135,7 @@ class HumanAgent:
             if turn.answer_pattern:
                 c.print(Text(f"answer format: {turn.answer_pattern}", style="dim"))
             prompt = "your message> "
-        try:
-            answer = c.input(prompt)
-        except EOFError:
-            raise RuntimeError("the human's input ended (end of file)") from None
-        return Decision(action=answer.strip(), info={"human": True})
+        return Decision(action=read_line(c, prompt).strip(), info={"human": True})
 
     def finish(self, result: dict[str, Any]) -> None:
         outcome = result.get("outcome")
