@@ -226,6 +226,7 @@ def test_move_quality_is_shown(built: Built) -> None:
 
 
 # --- a real browser ------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs headless Chromium: apt-get install -y chromium")
 def test_chromium_steps_through_replays(built: Built, tmp_path: Path) -> None:
     chess_match, holdem = built.match("chess"), built.match("holdem")
