@@ -3,6 +3,7 @@ a refused one with the game's explanation, and the stored match."""
 
 from __future__ import annotations
 
+import io
 import re
 import shlex
 import shutil
@@ -12,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from arena.cli_play import seat_specs
 from arena.registry import SpecError
@@ -50,6 +52,23 @@ def test_seat_specs() -> None:
         seat_specs("tic-tac-toe", ["random", "random"], 0)
     with pytest.raises(SpecError, match="--seat"):
         seat_specs("tic-tac-toe", ["random"], 2)
+
+
+def test_human_types_messages_in_a_free_text_game() -> None:
+    import arena
+    from arena.agents.human import HumanAgent
+    screen_out = io.StringIO()
+    typed = io.StringIO("I pay $30 [OFFER $30]\nHow about [OFFER $12]\n" + "Deal [ACCEPT]\n" * 6)
+    human = HumanAgent(Console(file=screen_out, width=120), stream=typed)
+    traj = arena.play("bargaining", ["boulware", human], seed=2)
+    mine = [s for s in traj.steps if s.player == 1]
+    assert mine[0].attempts[0].text == "I pay $30 [OFFER $30]"
+    assert "budget" in mine[0].attempts[0].error  # the game's own explanation ...
+    shown = screen_out.getvalue()
+    assert f"refused: {mine[0].attempts[0].error}" in " ".join(shown.split())  # ... shown to the person
+    assert "OFFER $12" in mine[0].action and "your message>" in shown and "rules" in shown
+    assert all(s.info == {"human": True} for s in mine)
+    assert traj.outcome is not None and traj.outcome.reason == "normal"
 
 
 @pytest.mark.skipif(TMUX is None, reason="needs tmux")

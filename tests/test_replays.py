@@ -205,6 +205,25 @@ def test_kuhn_and_leduc_show_only_the_viewers_card(game: str) -> None:
         assert not shown or frame["last_hand"]["showdown"]  # earlier hands' cards only after a showdown
 
 
+def test_grid_frames_mark_the_last_cell() -> None:
+    from arena.registry import parse_game
+    from arena.report.visuals import frame
+    hexes = parse_game("hex:size=5").make(0)
+    for player, cell in ((0, "c2"), (1, "a5")):
+        hexes.apply(player, cell)
+    f = frame(hexes, 0)
+    assert f["family"] == "grids" and f["hex"] and f["mark"] == (4, 0) and f["grid"][1][2] == "X"
+    ttt = parse_game("tic-tac-toe").make(0)
+    for player, cell in ((0, "5"), (1, "3")):
+        ttt.apply(player, cell)
+    f = frame(ttt, 1)
+    assert f["mark"] == (0, 2) and f["grid"] == [["1", "2", "O"], ["4", "X", "6"], ["7", "8", "9"]]
+    four = parse_game("connect-four").make(0)
+    for player, col in ((0, "4"), (1, "4")):
+        four.apply(player, col)
+    assert frame(four, 0)["mark"] == (4, 3)  # the second disc in column 4 sits on the first
+
+
 def test_matrix_strip_with_payoffs(built: Built) -> None:
     traj = built.match("prisoners-dilemma")
     page = frames_of(built.text)

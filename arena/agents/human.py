@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from typing import Any
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.panel import Panel
@@ -87,13 +87,16 @@ def board_view(turn: Turn) -> Any:
     return None
 
 
-def read_line(console: Console, prompt: str) -> str:
-    """One typed line.  Ctrl-C interrupts it (an event loop's SIGINT handler would only act after
-    the line is entered), and the end of the input is an error of the seat."""
+def read_line(console: Console, prompt: str, stream: TextIO | None = None) -> str:
+    """One typed line (from ``stream``, default the terminal).  Ctrl-C interrupts it (an event loop's
+    SIGINT handler would only act after the line is entered); the end of the input is the seat's error."""
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGINT, signal.default_int_handler) if main else None
     try:
-        return console.input(prompt)
+        line = console.input(prompt, stream=stream)
+        if stream is not None and not line:
+            raise EOFError
+        return line
     except EOFError:
         raise RuntimeError("the human's input ended (end of file)") from None
     finally:
@@ -106,8 +109,9 @@ class HumanAgent:
 
     name = "human"
 
-    def __init__(self, console: Console | None = None) -> None:
+    def __init__(self, console: Console | None = None, stream: TextIO | None = None) -> None:
         self.console = console or Console()
+        self.stream = stream
         self._rules_shown: set[str] = set()
 
     def reset(self, match_info: dict[str, Any]) -> None:
@@ -135,7 +139,7 @@ class HumanAgent:
             if turn.answer_pattern:
                 c.print(Text(f"answer format: {turn.answer_pattern}", style="dim"))
             prompt = "your message> "
-        return Decision(action=read_line(c, prompt).strip(), info={"human": True})
+        return Decision(action=read_line(c, prompt, self.stream).strip(), info={"human": True})
 
     def finish(self, result: dict[str, Any]) -> None:
         outcome = result.get("outcome")
