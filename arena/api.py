@@ -17,7 +17,7 @@ import asyncio
 import concurrent.futures
 import tempfile
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -83,11 +83,16 @@ class Results:
 
 
 def _tournament(games: Sequence[str], agents: Sequence[str], db: Path, options: dict[str, Any]) -> Results:
+    from arena.registry import SpecError
     from arena.store import Store
     from arena.tournaments.config import RunConfig
     from arena.tournaments.runner import execute, new_run
     from arena.tournaments.summary import store_document
     rating = {k: options.pop(k) for k in ("anchor", "n_boot") if k in options}
+    known = {f.name for f in fields(RunConfig)} - {"games", "agents"}
+    if set(options) - known:
+        raise SpecError(f"unknown tournament option(s) {', '.join(sorted(set(options) - known))}; valid: "
+                        f"{', '.join(sorted(known | set(('anchor', 'n_boot'))))}")
     store = Store(db)
     try:
         run_id = new_run(store, RunConfig(games=list(games), agents=list(agents), **options))

@@ -57,6 +57,13 @@ def test_tournament_same_inside_a_running_loop(tmp_path: Path) -> None:
     assert [r["agent"] for r in arena.leaderboard(tmp_path / "a.db")] == [r["agent"] for r in plain.leaderboard]
 
 
+def test_bad_options_are_arena_errors(tmp_path: Path) -> None:
+    with pytest.raises(arena.ArenaError, match="unknown tournament option.*games_per_pari.*valid: .*games_per_pair"):
+        arena.tournament(["stag-hunt"], ["random", "tit-for-tat"], games_per_pari=2, db=tmp_path / "d.db")
+    with pytest.raises(arena.ArenaError, match="unknown agent"):
+        arena.play("stag-hunt", ["random", "nobody"])
+
+
 def test_export_preferences_inside_a_running_loop(tmp_path: Path) -> None:
     llm_like = "tests.plugins.bots:HtmlInjector"  # answers with LLM messages, so its turns are exported
     res = arena.tournament(["prisoners-dilemma:rounds=2"], [llm_like, "always-cooperate"], seed=1, n_boot=20,
