@@ -23,6 +23,7 @@ from rich.progress import (
 from rich.table import Table
 
 from arena.cli_data import export_app, mount
+from arena.cli_play import register as register_play
 from arena.console import err, fail, out
 from arena.registry import SpecError, agent_kinds, game_listing
 from arena.store import Store, StoreError
@@ -37,6 +38,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 
 mount(app)  # export preferences, train dpo, selfplay (arena/cli_data.py)
+register_play(app)  # arena play (arena/cli_play.py)
 
 
 @export_app.command("phh")
@@ -254,7 +256,7 @@ def report_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
                anchor: str = typer.Option(None, help="agent fixed at 1500 (default: the mean rating)")) -> None:
     """Write one self-contained HTML report: ratings with CIs, heatmaps, rating plot, every transcript."""
     from arena.tournaments.bt import MEAN
-    from arena.tournaments.report import build_report
+    from arena.report import build_report
     try:
         store = Store(db)
         if run_id:

@@ -195,7 +195,8 @@ class AgentInfo:
 
 
 AGENT_MODULES = ("arena.agents.baselines", "arena.agents.negotiators", "arena.agents.werewolf_bots",
-                 "arena.agents.mcts", "arena.agents.llm_mcts", "arena.agents.stockfish", "arena.agents.poker_bots")
+                 "arena.agents.mcts", "arena.agents.llm_mcts", "arena.agents.stockfish", "arena.agents.poker_bots",
+                 "arena.agents.human")
 
 
 @cache

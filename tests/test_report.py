@@ -12,13 +12,15 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from markupsafe import escape as markup_escape
 
 from arena.store import Store
-from arena.tournaments import report as report_mod
+from arena.report import build as report_mod
 from arena.tournaments.bt import bt_leaderboard
 from arena.tournaments.config import RunConfig
 from arena.tournaments.ratings import elo_history
-from arena.tournaments.report import build_report
+from arena.report import build_report
+from arena.report.sections import generic
 from arena.tournaments.runner import execute, new_run
 from arena.trajectory import Outcome, Player
 from tests.plugins.bots import DOM_PAYLOAD, IMG_PAYLOAD, SCRIPT_PAYLOAD
@@ -92,6 +94,11 @@ def parse(text: str) -> Page:
     return page
 
 
+def escape(text: str) -> str:
+    """Text as Jinja2's autoescape writes it (quotes as &#34; and &#39;)."""
+    return str(markup_escape(text))
+
+
 def match_ids(store: Store, run_id: str) -> list[str]:
     return list(store.match_players(run_id))
 
@@ -142,10 +149,10 @@ def test_agent_text_is_escaped(built: Built) -> None:
     text = built.text
     for payload in (SCRIPT_PAYLOAD, IMG_PAYLOAD, DOM_PAYLOAD, INJECTOR, "<img src=x"):
         assert payload not in text
-    assert html.escape(SCRIPT_PAYLOAD) in text  # agent name, refused answers
-    assert html.escape(IMG_PAYLOAD) in text  # raw answers, messages, cheap-talk observations
-    assert html.escape(DOM_PAYLOAD) in text  # completions
-    assert html.escape(INJECTOR) in text
+    assert escape(SCRIPT_PAYLOAD) in text  # agent name, refused answers
+    assert escape(IMG_PAYLOAD) in text  # raw answers, messages, cheap-talk observations
+    assert escape(DOM_PAYLOAD) in text  # completions
+    assert escape(INJECTOR) in text
     assert "&lt;img src=x onerror=" in text
     assert text.count("<script") == 1 and "<img" not in text
 
@@ -155,7 +162,8 @@ def test_heatmaps_and_rating_plot(built: Built) -> None:
     divs = [attrs.get("class") for attrs in page.named("div")]
     assert "heatmap" in divs and "heatmap-bt" in divs and "elo-plot" in divs
     assert built.text.count("<svg") >= 5  # two forest plots, two heatmaps, the Elo chart
-    assert len([a for a in page.named("polyline") if a.get("class") == "series"]) == len(AGENTS)
+    series = {a.get("id") for a in page.named("g") if str(a.get("id")).startswith("series-")}
+    assert series == {f"series-{n}" for n in range(len(AGENTS))}  # one Elo line per agent (matplotlib)
     assert "[" in built.text and "n=" in built.text  # Wilson intervals and counts in the cells
 
 
@@ -165,6 +173,18 @@ def test_per_game_tables(built: Built) -> None:
     assert len([h for h in h3 if h.startswith("game-")]) == len(GAMES)
     for game in GAMES:
         assert f"{html.escape(game)} — " in built.text
+
+
+def test_results_document_rendered_key_by_key(built: Built) -> None:
+    assert 'id="document"' in built.text and "every key of the results document" in built.text
+    drawn = generic({"leaderboard": [{"agent": "a", "wins": 2}, {"agent": "b", "new_key": [1, 2]}],
+                     "headline": {"best": "a", "gap": 12.34567}, "note": None})
+    assert drawn["kind"] == "map"
+    (key, table), (_, headline), (_, note) = drawn["items"]
+    assert key == "leaderboard" and table["table"]["heads"] == ["agent", "wins", "new_key"]
+    assert table["table"]["rows"] == [["a", "2", "–"], ["b", "–", "[1, 2]"]]  # a key only some rows have
+    assert headline["items"] == [("best", {"kind": "text", "text": "a"}), ("gap", {"kind": "text", "text": "12.35"})]
+    assert note == {"kind": "text", "text": "–"}
 
 
 def test_elo_history_known_values() -> None:

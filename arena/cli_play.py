@@ -1,0 +1,63 @@
+"""``arena play``: a person takes a seat against agents in the terminal; the game is stored as a run.
+
+Registered on the main app by one line in :mod:`arena.cli` (``register(app)``).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from arena.console import err, fail
+
+
+def seat_specs(game: str, opponents: list[str], seat: int) -> list[str]:
+    """Agent specs in seat order: ``human`` at ``seat``, the opponents around it (the last one
+    repeated, under numbered names, when the game needs more players than were given)."""
+    from arena.registry import SpecError, parse_agent, parse_game
+    players = parse_game(game).make(0).num_players
+    if not opponents:
+        raise SpecError("give at least one opponent: --agent SPEC (e.g. --agent random)")
+    if len(opponents) > players - 1:
+        raise SpecError(f"{game} seats {players} players: give at most {players - 1} --agent")
+    if not 0 <= seat < players:
+        raise SpecError(f"--seat must be between 0 and {players - 1} for {game}")
+    specs = list(opponents)
+    last = parse_agent(specs[-1])
+    while len(specs) < players - 1:
+        specs.append(f"{last.name}{len(specs) + 1}={last.spec}")
+    specs.insert(seat, "human")
+    return specs
+
+
+def play_cmd(game: str = typer.Argument(..., help="game spec ID[:key=value,...]"),
+             agent: list[str] = typer.Option(None, "--agent", "-a", help="opponent agent spec; repeatable"),
+             seat: int = typer.Option(0, help="your seat (0 moves first in most games)"),
+             seed: int = typer.Option(0, help="run seed (the deal, colours, and random opponents)"),
+             time_limit: float = typer.Option(None, "--time-limit", help="seconds per move, for everyone [none]"),
+             retries: int = typer.Option(2, help="re-asks after an illegal answer before the fallback"),
+             fallback: str = typer.Option("random", help="after the retries: random (legal action) or forfeit"),
+             db: str = typer.Option("arena.db", help="SQLite store the game is kept in")) -> None:
+    """Play a game yourself against agents in this terminal (stored like any match; see `arena report`)."""
+    from arena.registry import SpecError
+    from arena.store import Store, StoreError
+    from arena.tournaments.config import RunConfig
+    from arena.tournaments.runner import execute, new_run
+    try:
+        specs = seat_specs(game, agent or [], seat)
+        store = Store(db)
+        config = RunConfig(games=[game], agents=specs, games_per_pair=1, seed=seed, time_limit=time_limit,
+                           retries=retries, fallback=fallback, concurrency=1)
+        run_id = new_run(store, config)
+        try:
+            execute(store, run_id)
+        except KeyboardInterrupt:
+            err.print(f"\ninterrupted: the game is kept as pending; play it again with "
+                      f"arena run --resume {run_id} --db {db}", highlight=False)
+            raise typer.Exit(130) from None
+    except (SpecError, StoreError, ValueError) as error:
+        fail(str(error))
+    err.print(f"stored as run {run_id} in {db}: arena report --db {db} --run {run_id}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("play")(play_cmd)

@@ -1,0 +1,176 @@
+"""The rating sections of the report as plain data (tables and charts) for the templates.
+
+Leaderboard (Bradley–Terry ratings with 95% bootstrap intervals and rank intervals, W/D/L,
+online Elo, per-agent move statistics), Plackett–Luce and OpenSkill when a game has more
+than two players, observed and BT-predicted win-rate heatmaps, online Elo over the
+schedule, one table per game spec.  A table is ``{"heads", "rows", "id", "left"}``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from arena.report import charts
+from arena.tournaments.bt import MEAN, bt_leaderboard, fit_bt, win_matrix
+from arena.tournaments.plackett import openskill_ratings, pl_leaderboard
+from arena.tournaments.ratings import Result, elo_history, leaderboard
+
+MAX_POINTS = 400  # points per agent in the rating plot
+COUNTS = ("forfeits", "errors", "downgrades")  # leaderboard columns shown when the rows have them
+
+
+@dataclass(frozen=True)
+class Rating:
+    """How ratings are computed: bootstrap replicates, seed, anchor (an agent, or MEAN: the mean is 1500)."""
+
+    n_boot: int = 1000
+    seed: int = 0
+    anchor: str = MEAN
+
+    def within(self, results: Sequence[Result]) -> "Rating":
+        """These options for a subset of the results (the mean anchor when the anchor agent is not in it)."""
+        present = any(p.name == self.anchor for _, _, players, _ in results for p in players)
+        return self if present or self.anchor == MEAN else replace(self, anchor=MEAN)
+
+    def describe(self) -> str:
+        where = "the mean rating" if self.anchor == MEAN else self.anchor
+        return (f"Elo scale, {where} = 1500; 95% intervals and rank intervals from {self.n_boot} bootstrap "
+                "resamples of whole matches")
+
+
+def table(heads: Sequence[str], rows: Sequence[Sequence[Any]], id_: str | None = None,
+          left: Sequence[int] = (0,)) -> dict[str, Any]:
+    """A table for the ``table`` macro; columns numbered in ``left`` hold text (left aligned)."""
+    return {"heads": list(heads), "rows": [list(r) for r in rows], "id": id_, "left": list(left)}
+
+
+def thin(points: list[tuple[int, float]], most: int = MAX_POINTS) -> list[tuple[int, float]]:
+    """At most ``most`` evenly spaced points, always keeping the first and the last."""
+    if len(points) <= most:
+        return points
+    step = (len(points) - 1) / (most - 1)
+    return [points[round(i * step)] for i in range(most)]
+
+
+def rated_rows(results: Sequence[Result], stats: dict[str, dict[str, Any]], rating: Rating) -> list[dict[str, Any]]:
+    """Leaderboard rows in BT order (agents BT cannot rate last): BT, W/D/L, Elo, metrics, move stats."""
+    bt = {r["agent"]: r for r in bt_leaderboard(results, n_boot=rating.n_boot, seed=rating.seed,
+                                                anchor=rating.anchor)}
+    basic = {r["agent"]: r for r in leaderboard(list(results))}
+    order = list(bt) + sorted(set(basic) - set(bt))
+    return [{**basic.get(a, {}), **stats.get(a, {}), **bt.get(a, {}), "agent": a} for a in order]
+
+
+def num(row: dict[str, Any], key: str, fmt: str) -> str:
+    value = row.get(key)
+    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, fmt)
+
+
+def rating_cells(row: dict[str, Any]) -> list[str]:
+    if "rating" not in row:
+        return ["–", "–", "–"]
+    return [f"{row['rating']:.0f}", f"[{row['ci_low']:.0f}, {row['ci_high']:.0f}]",
+            f"{row['rank']} ({row['rank_low']}–{row['rank_high']})"]
+
+
+def leaderboard_section(rows: list[dict[str, Any]], rating: Rating) -> dict[str, Any]:
+    coop = any("cooperation_rate" in r.get("metrics", {}) for r in rows)
+    counts = [k for k in COUNTS if any(k in r for r in rows)]  # counts other parts of arena may add
+    heads = ["agent", "#", "BT rating", "95% CI", "rank (95%)", "games", "W", "D", "L", "mean score", "Elo",
+             *(["coop"] if coop else []), "illegal", "fallback", "latency", "tokens", *counts]
+    body = []
+    for i, r in enumerate(rows, 1):
+        metric = r.get("metrics", {}).get("cooperation_rate")
+        body.append([r["agent"], str(i), *rating_cells(r), num(r, "games", "d"), num(r, "wins", "d"),
+                     num(r, "draws", "d"), num(r, "losses", "d"), num(r, "mean_score", ".2f"),
+                     num(r, "elo", ".0f"), *([("–" if metric is None else f"{metric:.0%}")] if coop else []),
+                     num(r, "illegal_rate", ".1%"), num(r, "fallback_rate", ".1%"),
+                     "–" if "mean_latency" not in r else f"{r['mean_latency'] * 1000:.0f} ms",
+                     num(r, "tokens", "d"), *(cell(r.get(k)) for k in counts)])
+    note = (f"Bradley–Terry ratings: {rating.describe()}. "
+            "Elo: online, K=32, schedule order. illegal: refused answers / answers; fallback: moves decided "
+            "by the fallback; latency: mean per answered move.")
+    return {"table": table(heads, body, "leaderboard-table"),
+            "chart": charts.forest([r for r in rows if "rating" in r]), "note": note}
+
+
+def multiplayer_section(results: list[Result], rating: Rating) -> dict[str, Any]:
+    pl = pl_leaderboard(results, n_boot=rating.n_boot, seed=rating.seed, anchor=rating.anchor)
+    skill = {r["agent"]: r for r in openskill_ratings(results)}
+    heads = ["agent", "PL rating", "95% CI", "rank (95%)", "games", "OpenSkill μ", "σ", "ordinal μ−3σ"]
+    body = [[r["agent"], *rating_cells(r), str(r["games"]), num(skill.get(r["agent"], {}), "mu", ".2f"),
+             num(skill.get(r["agent"], {}), "sigma", ".2f"), num(skill.get(r["agent"], {}), "ordinal", ".2f")]
+            for r in pl]
+    note = ("Plackett–Luce reads each full ranking (ties averaged over their orders), same Elo scale and "
+            "anchor as Bradley–Terry; OpenSkill (Weng–Lin Plackett–Luce) is online, in schedule order.")
+    return {"table": table(heads, body, "pl-table"), "chart": charts.forest(pl), "note": note}
+
+
+def heatmap_section(results: list[Result], order: list[str]) -> dict[str, Any] | None:
+    """Observed and BT-predicted win rates, row agent against column agent; None under two agents."""
+    wm = win_matrix(results, fit_bt(results))
+    agents = [a for a in order if a in wm.agents]
+    if len(agents) < 2:
+        return None
+    at = [wm.agents.index(a) for a in agents]
+    observed = [[float(wm.rate[i, j]) for j in at] for i in at]
+    predicted = [[float(wm.predicted[i, j]) for j in at] for i in at]
+    o_cap = [["" if i == j or wm.games[i, j] == 0 else
+              f"{wm.rate[i, j]:.0%}\n[{wm.low[i, j]:.0%}–{wm.high[i, j]:.0%}]\nn={wm.games[i, j]:.0f}" for j in at]
+             for i in at]
+    p_cap = [["" if i == j else f"{wm.predicted[i, j]:.0%}" for j in at] for i in at]
+    note = ("Row agent against column agent, all seat orders, ties count 1/2; observed rate with its Wilson 95% "
+            "interval and the number of games, beside the Bradley–Terry prediction. Blue: row wins more.")
+    return {"observed": charts.heatmap(agents, observed, o_cap, "observed win rate"),
+            "predicted": charts.heatmap(agents, predicted, p_cap, "Bradley–Terry predicted"), "note": note}
+
+
+def elo_section(results: list[Result]) -> Any:
+    history = elo_history(results)
+    final = {name: points[-1][1] for name, points in history.items()}
+    series = {name: thin(history[name]) for name in sorted(final, key=lambda n: (-final[n], n))}
+    return charts.lines(series, "matches played (schedule order)", "Elo", "online Elo after each match")
+
+
+def per_game_section(results: list[Result], rating: Rating) -> list[dict[str, Any]]:
+    out = []
+    for game in sorted({r[1] for r in results}):
+        sub = [r for r in results if r[1] == game]
+        local = rating.within(sub)
+        heads = ["agent", "#", "BT rating", "95% CI", "rank (95%)", "games", "W", "D", "L", "mean score", "Elo"]
+        body = [[r["agent"], str(i), *rating_cells(r), num(r, "games", "d"), num(r, "wins", "d"),
+                 num(r, "draws", "d"), num(r, "losses", "d"), num(r, "mean_score", ".2f"), num(r, "elo", ".0f")]
+                for i, r in enumerate(rated_rows(sub, {}, local), 1)]
+        tables = [table(heads, body)]
+        if any(len(players) > 2 for _, _, players, _ in sub):
+            pl = pl_leaderboard(sub, n_boot=local.n_boot, seed=local.seed, anchor=local.anchor)
+            tables.append(table(["agent", "PL rating", "95% CI", "rank (95%)", "games"],
+                                [[r["agent"], *rating_cells(r), str(r["games"])] for r in pl]))
+        out.append({"game": game, "matches": len(sub), "tables": tables})
+    return out
+
+
+def generic(value: Any) -> dict[str, Any]:
+    """Any JSON value as something the ``generic`` macro draws: a list of flat records becomes a
+    table of the keys present, a mapping a key/value list, anything else its text (new keys of the
+    results document show up without a change here)."""
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        keys = list(dict.fromkeys(k for v in value for k in v))
+        return {"kind": "table", "table": table(keys, [[cell(v.get(k)) for k in keys] for v in value],
+                                                left=range(len(keys)))}
+    if isinstance(value, dict):
+        return {"kind": "map", "items": [(str(k), generic(v)) for k, v in value.items()]}
+    return {"kind": "text", "text": cell(value)}
+
+
+def cell(value: Any) -> str:
+    """A JSON value as one table cell."""
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return value if isinstance(value, str) else json.dumps(value, default=str)
