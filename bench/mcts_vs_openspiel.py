@@ -19,7 +19,7 @@ from arena.agents.mcts import MCTSAgent
 from arena.registry import parse_game
 
 
-def play(game_index: int, simulations: int) -> float:
+def play(game_index: int, simulations: int, solve: bool = True) -> float:
     """One game; arena's score in it (1, 1/2 or 0)."""
     import numpy as np
     import pyspiel
@@ -29,9 +29,9 @@ def play(game_index: int, simulations: int) -> float:
     theirs = game.new_initial_state()
     ours = parse_game("connect-four").make(seed=game_index)
     evaluator = mcts.RandomRolloutEvaluator(n_rollouts=1, random_state=np.random.RandomState(game_index))
-    bot = mcts.MCTSBot(game, uct_c=1.4, max_simulations=simulations, evaluator=evaluator, solve=True,
+    bot = mcts.MCTSBot(game, uct_c=1.4, max_simulations=simulations, evaluator=evaluator, solve=solve,
                        random_state=np.random.RandomState(game_index))
-    agent = MCTSAgent(simulations=simulations, c=1.4, seed=game_index)
+    agent = MCTSAgent(simulations=simulations, c=1.4, seed=game_index, solve=solve)
     agent.reset({"seed": game_index, "player": game_index % 2})
     arena_seat = game_index % 2
     while ours.to_move():
@@ -57,15 +57,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--games", type=int, default=24)
     parser.add_argument("--simulations", type=int, default=400)
+    parser.add_argument("--no-solve", action="store_true", help="both sides without the solver (plain UCT)")
     args = parser.parse_args()
     scores = []
     for g in range(args.games):
-        scores.append(play(g, args.simulations))
+        scores.append(play(g, args.simulations, not args.no_solve))
         print(f"game {g + 1:2d} (arena {'first' if g % 2 == 0 else 'second'}): arena {scores[-1]:.1f}", flush=True)
     mean = sum(scores) / len(scores)
     low, high = wilson(mean, len(scores))
     wins, draws = scores.count(1.0), scores.count(0.5)
-    print(f"arena mcts (solver) vs OpenSpiel MCTSBot (solver), {args.simulations} simulations, {len(scores)} games: "
+    label = "plain UCT" if args.no_solve else "solver"
+    print(f"arena mcts ({label}) vs OpenSpiel MCTSBot ({label}), {args.simulations} simulations, {len(scores)} games: "
           f"{wins} wins, {draws} draws, {len(scores) - wins - draws} losses; score {mean:.3f} "
           f"(95% CI {low:.3f}-{high:.3f}; target >= 0.5)")
 

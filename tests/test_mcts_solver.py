@@ -56,3 +56,11 @@ def test_no_proofs_in_games_with_chance_or_simultaneous_moves() -> None:
     pd = parse_game("prisoners-dilemma:rounds=1").make(seed=0)
     search(pd, 0, 200, rng=random.Random(0), proven=proven)
     assert proven == {}  # the tree serialises the simultaneous move: a "proof" would peek
+
+
+def test_a_winning_move_proves_its_node_before_the_other_moves_are_tried() -> None:
+    state = _tictactoe(["1", "4", "2", "5"])  # five legal moves, one (3) wins at once
+    for seed in range(10):
+        stats = search(state, 0, 5000, rng=random.Random(seed))
+        # proven the moment 3 is expanded (as OpenSpiel's max-utility rule): never more sims than moves
+        assert sum(n for n, _ in stats.values()) <= len(state.legal_actions(0))

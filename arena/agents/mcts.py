@@ -176,9 +176,9 @@ class _Solver:
     def prove(self, path: list[_Node]) -> None:
         """Back proofs up ``path`` (its last node is proven) as far as they go."""
         for node in reversed(path[:-1]):
-            if not self.active or node.untried or node.player < 0:
+            if not self.active or node.player < 0:
                 return
-            p, best, complete = node.player, None, True
+            p, best, complete = node.player, None, not node.untried  # untried actions: not all proven
             for child in node.children.values():
                 if child.outcome is None:
                     complete = False
