@@ -60,7 +60,7 @@ def export_pgn_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
     """Chess and Chess960 matches as PGN (Termination "rules infraction" for illegal-move forfeits)."""
     from arena.export.pgn import export_pgn_many
     try:
-        store = Store(db)
+        store = Store(db, must_exist=True)
         ids = sorted(store.match_players(run_id))
         trajs = [t for t in (store.trajectory(m) for m in ids) if t.game.partition(":")[0] in ("chess", "chess960")]
         Path(out_path).write_text(export_pgn_many(trajs), encoding="utf-8")
@@ -242,7 +242,7 @@ def leaderboard_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
                     as_json: bool = typer.Option(False, "--json")) -> None:
     """Recompute the leaderboard and ratings from stored outcomes."""
     try:
-        store = Store(db)
+        store = Store(db, must_exist=True)
         if run_id:
             store.run_config(run_id)
     except StoreError as error:
@@ -259,7 +259,7 @@ def report_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
     from arena.tournaments.bt import MEAN
     from arena.tournaments.report import build_report
     try:
-        store = Store(db)
+        store = Store(db, must_exist=True)
         if run_id:
             store.run_config(run_id)
         path = build_report(store, Path(out_path), run_id, anchor=anchor or MEAN)

@@ -97,7 +97,7 @@ def phh_command(db: str = "arena.db", out: str = "phh", run: str | None = None,
     """Write ``OUT/<match id>-<hand:04d>.phh`` for every hold'em match of the store ``db``
     (only run ``run``, or only match ``match``); returns the files written."""
     from arena.store import Store
-    store = Store(db)
+    store = Store(db, must_exist=True)
     try:
         match_ids = [match] if match else sorted(store.match_players(run))
         folder = Path(out)

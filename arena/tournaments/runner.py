@@ -137,6 +137,12 @@ def successive_groups(pending: list[PlannedMatch]) -> list[list[PlannedMatch]]:
 
 
 def execute(store: Store, run_id: str, on_done: OnDone | None = None) -> None:
+    """Play every pending match of a run, holding its lease (a second executor of the run is refused)."""
+    with store.lease(run_id):
+        _execute(store, run_id, on_done)
+
+
+def _execute(store: Store, run_id: str, on_done: OnDone | None = None) -> None:
     """Play every pending match of a run (planning further swiss rounds as they become due)."""
     config = RunConfig.from_dict(store.run_config(run_id))
     resolved = resolve(config)
