@@ -22,6 +22,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from arena.atomic import write_text
 from arena.cli_data import export_app, mount
 from arena.console import err, fail, out
 from arena.registry import SpecError, agent_kinds, builtin_games, game_ids
@@ -63,7 +64,7 @@ def export_pgn_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
         store = Store(db, must_exist=True)
         ids = sorted(store.match_players(run_id))
         trajs = [t for t in (store.trajectory(m) for m in ids) if t.game.partition(":")[0] in ("chess", "chess960")]
-        Path(out_path).write_text(export_pgn_many(trajs), encoding="utf-8")
+        write_text(out_path, export_pgn_many(trajs))
     except (StoreError, ValueError, OSError) as error:
         fail(str(error))
     err.print(f"wrote {len(trajs)} game(s) to {out_path}", highlight=False)

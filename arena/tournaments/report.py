@@ -22,12 +22,12 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
+from arena.atomic import atomic_write
 from arena.store import Store
 from arena.tournaments.bt import MEAN, bt_leaderboard, fit_bt, win_matrix
 from arena.tournaments.plackett import openskill_ratings, pl_leaderboard
@@ -84,19 +84,13 @@ def build_report(store: Store, out: Path, run_id: str | None = None, *, n_boot: 
     matches = list_matches(store, run_id)
     results = list(store.results(run_id))
     limit = BIG_FIELD_LIMIT if len(matches) > BIG_STORE else FIELD_LIMIT
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    try:
-        with tmp.open("w", encoding="utf-8") as fh:
-            fh.write(page_open(f"arena report — {run_id or 'all runs'}"))
-            fh.write(header(store, run_id, matches, limit))
-            fh.write(summary_sections(store, run_id, results, rating))
-            fh.write(match_list(matches))
-            write_transcripts(fh, store, matches, limit)
-            fh.write(page_close())
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_write(out) as fh:
+        fh.write(page_open(f"arena report — {run_id or 'all runs'}"))
+        fh.write(header(store, run_id, matches, limit))
+        fh.write(summary_sections(store, run_id, results, rating))
+        fh.write(match_list(matches))
+        write_transcripts(fh, store, matches, limit)
+        fh.write(page_close())
     log.info("report of %s: %d matches, %.1f MB -> %s", run_id or "all runs", len(matches),
              out.stat().st_size / 1e6, out)
     return out
