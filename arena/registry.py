@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import inspect
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -81,7 +82,10 @@ def coerce(value: str, default: Any, key: str, where: str) -> Any:
         if isinstance(default, int):
             return int(value)
         if isinstance(default, float):
-            return float(value)
+            number = float(value)
+            if not math.isfinite(number):
+                raise ValueError
+            return number
     except ValueError:
         raise SpecError(f"{where}: {key}={value!r} is not a valid {type(default).__name__}") from None
     return value

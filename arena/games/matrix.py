@@ -17,6 +17,7 @@ Card
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,9 @@ class Table:
                              f"{len(self.col_actions)} (rows x columns)")
         if len(set(self.row_actions)) != len(self.row_actions) or len(set(self.col_actions)) != len(self.col_actions):
             raise ValueError(f"action labels of {self.name!r} must be distinct")
+        bad = [x for row in self.payoffs for cell in row for x in cell if not math.isfinite(x)]
+        if bad:
+            raise ValueError(f"payoff table of {self.name!r}: payoffs must be finite numbers, got {bad[0]}")
 
     def cell(self, row: str, col: str) -> Cell:
         return self.payoffs[self.row_actions.index(row)][self.col_actions.index(col)]

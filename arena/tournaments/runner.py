@@ -70,7 +70,9 @@ def first_plan(run_id: str, config: RunConfig, resolved: Resolved) -> list[Plann
 def new_run(store: Store, config: RunConfig) -> str:
     resolved = resolve(config)
     run_id = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
-    store.create_run(run_id, asdict(config), first_plan(run_id, config, resolved))
+    plan = first_plan(run_id, config, resolved)
+    config.check_plan(len(plan))
+    store.create_run(run_id, asdict(config), plan)
     return run_id
 
 
