@@ -117,6 +117,8 @@ def run(
     concurrency: int = typer.Option(None, help="matches in flight at once per process [8]"),
     max_games_per_pair: int = typer.Option(None, "--max-games-per-pair", help="safety bound on -n [1000]"),
     max_matches: int = typer.Option(None, "--max-matches", help="safety bound on the matches of a run [20000]"),
+    allow_any: bool = typer.Option(None, "--allow-any", metavar="",
+                                   help="seat agents in games they were not built for (experiments)"),
     db: str = typer.Option("arena.db", help="SQLite store"),
     resume: str = typer.Option(None, help="finish the pending matches of this run id"),
     as_json: bool = json_flag("print one JSON document instead of tables"),
@@ -126,7 +128,8 @@ def run(
                  "successive": successive, "swap_seats": swap_seats,
                  "focus": focus, "swiss_rounds": swiss_rounds, "seed": seed, "retries": retries,
                  "fallback": fallback, "time_limit": time_limit, "workers": workers, "backend": backend,
-                 "concurrency": concurrency, "max_games_per_pair": max_games_per_pair, "max_matches": max_matches}
+                 "concurrency": concurrency, "max_games_per_pair": max_games_per_pair, "max_matches": max_matches,
+                 "allow_any": allow_any}
     try:
         config = None if resume else build_config(spec, overrides)  # a bad config creates no database
         store = Store(db)

@@ -152,3 +152,32 @@ def test_ci_script_fails_when_a_system_tool_cannot_be_installed(tmp_path: Path) 
                               capture_output=True, text=True, timeout=300)
         assert proc.returncode == 1 and message in proc.stderr, proc.stderr
         assert not (tree / ".venv").exists()
+
+
+@pytest.mark.parametrize("game,agent,plays", [
+    ("chess", "tit-for-tat", "prisoners-dilemma, "),
+    ("prisoners-dilemma", "calling-station", "holdem, kuhn-poker, leduc-poker, not prisoners-dilemma"),
+    ("kuhn-poker", "tight-aggressive", "built for holdem, not kuhn-poker"),
+    ("connect-four", "stockfish", "built for chess, chess960, not connect-four"),
+    ("prisoners-dilemma", "boulware", "built for bargaining, deal-or-no-deal, not prisoners-dilemma"),
+    ("chess", "rule-seer", "built for werewolf, not chess"),
+])
+def test_agents_only_seated_in_games_they_fit(tmp_path: Path, game: str, agent: str, plays: str) -> None:
+    args = ["run", "-g", game, "-a", agent, "-a", "random", "-n", "1", "--db", str(tmp_path / "a.db")]
+    result = CliRunner().invoke(app, args)
+    _one_line_error(result, plays)
+    assert "--allow-any" in result.output
+
+
+def test_allow_any_and_agents_that_fit_every_game(tmp_path: Path) -> None:
+    from arena.registry import builtin_agents
+    assert all(not builtin_agents()[k].games for k in ("random", "mcts", "llm-mcts", "cfr"))
+    result = CliRunner().invoke(app, ["run", "-g", "tic-tac-toe", "-a", "tit-for-tat", "-a", "mcts:simulations=20",
+                                      "-n", "2", "--allow-any", "--json", "--db", str(tmp_path / "a.db")])
+    assert result.exit_code == 0, result.output
+    assert {r["agent"]: r["games"] for r in json.loads(result.stdout)["leaderboard"]} == {
+        "tit-for-tat": 2, "mcts:simulations=20": 2}
+    fits = CliRunner().invoke(app, ["run", "-g", "stag-hunt:rounds=2", "-g", "public-goods:rounds=2", "-a",
+                                    "tit-for-tat", "-a", "grim-trigger", "-n", "1", "--json", "--db",
+                                    str(tmp_path / "b.db")])
+    assert fits.exit_code == 0, fits.output

@@ -22,6 +22,7 @@ Spec file (``arena run spec.toml``; flags given on the command line win)::
     fallback = "random"             # random | forfeit
     max_games_per_pair = 1000       # safety bounds; raise them for a deliberately huge run
     max_matches = 20000
+    allow_any = false               # seat agents in games they were not built for (experiments)
 
 Every value is type-checked (``workers = 2.5``, ``retries = 1.5`` and ``seed = "abc"`` are
 refused with one line naming the key); numbers must be finite.
@@ -66,6 +67,7 @@ class RunConfig:
     fallback: str = "random"
     max_games_per_pair: int = 1000
     max_matches: int = 20000
+    allow_any: bool = False
 
     def __post_init__(self) -> None:
         check_types(self.__dict__, "config")

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 
 from arena.match import Policy, aplay_match
 from arena.redact import redact
-from arena.registry import AgentSpec, GameSpec, SpecError, parse_agent, parse_game
+from arena.registry import AgentSpec, GameSpec, SpecError, check_fit, parse_agent, parse_game
 from arena.store import PlannedMatch, Store
 from arena.tournaments import schedule
 from arena.tournaments.config import RunConfig
@@ -47,6 +47,8 @@ def resolve(config: RunConfig, build: bool = True) -> Resolved:
             raise SpecError(f"{game.spec}: duplicate format needs games-per-pair a multiple of {seats} "
                             "and swapped seats, so every deal is played from every seat")
     agents = [parse_agent(a) for a in config.agents]
+    if not config.allow_any:
+        check_fit(agents, games)
     names = [a.name for a in agents]
     for name in names:
         if names.count(name) > 1:
