@@ -177,7 +177,7 @@ def test_allow_any_and_agents_that_fit_every_game(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert {r["agent"]: r["games"] for r in json.loads(result.stdout)["leaderboard"]} == {
         "tit-for-tat": 2, "mcts:simulations=20": 2}
-    fits = CliRunner().invoke(app, ["run", "-g", "stag-hunt:rounds=2", "-g", "public-goods:rounds=2", "-a",
+    fits = CliRunner().invoke(app, ["run", "-g", "stag-hunt:rounds=2", "-g", "public-goods:rounds=2,players=2", "-a",
                                     "tit-for-tat", "-a", "grim-trigger", "-n", "1", "--json", "--db",
                                     str(tmp_path / "b.db")])
     assert fits.exit_code == 0, fits.output
