@@ -75,12 +75,18 @@ def export_pgn_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
 class Listing(str, Enum):
     games = "games"
     agents = "agents"
+    data = "data"
 
 
 @app.command("list")
-def list_(what: Listing = typer.Argument(..., help="games or agents")) -> None:
-    """List registered games or agent kinds."""
+def list_(what: Listing = typer.Argument(..., help="games, agents, or data (the Turn an agent gets)"),
+          game: str = typer.Argument(None, help="data: the game whose turn.data keys to list")) -> None:
+    """List registered games, agent kinds, or the fields of a Turn and a game's turn.data keys."""
     table = Table(show_header=True)
+    if what is Listing.data:
+        from arena.cli_list import print_data
+        print_data(game)
+        return
     if what is Listing.games:
         table.add_column("game"), table.add_column("players"), table.add_column("parameters"), table.add_column("about")
         games = builtin_games()

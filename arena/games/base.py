@@ -36,6 +36,9 @@ class State(ABC):
     #: ``free_text_default`` only; strings are always accepted too.
     action_vocab: tuple[str, ...] = ()
     free_text_default: str = ""
+    #: Every key :meth:`observation_data` may return (``turn.data``), with what it holds: the one
+    #: declaration ``arena list data GAME`` prints and a test checks against what the game returns.
+    data_keys: dict[str, str] = {}
 
     def __init__(self, num_players: int, seed: int | None = None) -> None:
         self.num_players = num_players

@@ -162,6 +162,13 @@ class MatrixState(State):
             lines.append(f"Round {rnd} of {self.rounds}: choose one of {', '.join(self._actions(player))}.")
         return "\n".join(lines)
 
+    #: the keys of ``turn.data`` (:meth:`observation_data`) and what they hold; ``arena list data GAME``
+    data_keys = {"round": "this round (1-based)", "rounds": "rounds in the match",
+                 "talking": "whether this is a cheap-talk step", "actions": "your action labels",
+                 "cooperative": "the cooperative label", "defective": "the other label",
+                 "my_moves": "your past moves", "their_moves": "the opponent's past moves",
+                 "my_payoffs": "your past payoffs"}
+
     def observation_data(self, player: int) -> dict[str, Any]:
         other = 1 - player
         actions = list(self._actions(player))
