@@ -154,7 +154,7 @@ def _report(store: Store, run_id: str | None, as_json: bool, **options: Any) -> 
     """The results document (leaderboard with ratings and move statistics, pairs) as JSON or tables."""
     try:
         doc = store_document(store, run_id, **options)
-    except ValueError as error:
+    except (ValueError, StoreError) as error:
         fail(str(error))
     _print(doc, as_json)
 

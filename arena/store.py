@@ -236,6 +236,9 @@ class Store:
         self._exec("BEGIN IMMEDIATE")
         try:
             yield
+        except sqlite3.Error as err:
+            self.db.execute("ROLLBACK")
+            raise StoreError(f"{self.path}: {type(err).__name__}: {err}") from None
         except BaseException:
             self.db.execute("ROLLBACK")
             raise

@@ -157,7 +157,7 @@ def test_ci_script_fails_when_a_system_tool_cannot_be_installed(tmp_path: Path) 
 @pytest.mark.parametrize("game,agent,plays", [
     ("chess", "tit-for-tat", "prisoners-dilemma, "),
     ("prisoners-dilemma", "calling-station", "holdem, kuhn-poker, leduc-poker, not prisoners-dilemma"),
-    ("kuhn-poker", "tight-aggressive", "built for holdem, not kuhn-poker"),
+    ("chess", "tight-aggressive", "built for holdem, kuhn-poker, leduc-poker, not chess"),
     ("connect-four", "stockfish", "built for chess, chess960, not connect-four"),
     ("prisoners-dilemma", "boulware", "built for bargaining, deal-or-no-deal, not prisoners-dilemma"),
     ("chess", "rule-seer", "built for werewolf, not chess"),

@@ -182,7 +182,7 @@ AGENTS = {
     "tight-aggressive": AgentInfo(TightAggressive, {"seed": 0, "samples": 100, "raise_at": 1.3, "pot_at": 1.6,
                                                     "call_at": 1.05},
                                   "poker: raises strong, calls medium, folds weak hands (equity vs random hands)",
-                                  ("holdem",)),
+                                  ("poker",)),
     "cfr": AgentInfo(CFRAgent, {"game": "", "iterations": 1000, "variant": "cfr+", "seed": 0},
                      "CFR+ average strategy for Kuhn/Leduc (game=kuhn-poker|leduc-poker, iterations=1000)"),
 }
