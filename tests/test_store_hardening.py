@@ -206,3 +206,23 @@ def test_one_executor_per_run(tmp_path: Path) -> None:
         assert store.lease_holder(run_id)[0] == os.getpid()
     assert store.lease_holder(run_id) is None
     assert run_cli("run", "--resume", run_id, "--db", str(path)).returncode == 0
+
+
+def test_arena_run_waits_for_a_held_lock(tmp_path: Path) -> None:
+    """`arena run` while another process holds the write lock for 12 s (longer than one busy timeout)."""
+    path = tmp_path / "arena.db"
+    Store(path).close()
+    holder = _python(f"""
+        import sqlite3, time
+        db = sqlite3.connect({str(path)!r}, isolation_level=None)
+        db.execute("BEGIN IMMEDIATE")
+        print("locked", flush=True)
+        time.sleep(12)
+        db.execute("COMMIT")
+    """)
+    assert holder.stdout.readline().strip() == "locked"
+    proc = run_cli("run", "-g", "prisoners-dilemma:rounds=2", "-a", "tit-for-tat", "-a", "always-defect", "--json",
+                   "--db", str(path))
+    assert holder.wait(timeout=300) == 0
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert sum(r["games"] for r in json.loads(proc.stdout)["leaderboard"]) == 4
