@@ -181,3 +181,9 @@ def test_allow_any_and_agents_that_fit_every_game(tmp_path: Path) -> None:
                                     "tit-for-tat", "-a", "grim-trigger", "-n", "1", "--json", "--db",
                                     str(tmp_path / "b.db")])
     assert fits.exit_code == 0, fits.output
+
+
+def test_swiss_bound_counts_every_round(tmp_path: Path) -> None:
+    args = ["run", "-g", "prisoners-dilemma:rounds=1", "-a", "tit-for-tat", "-a", "always-defect", "-a", "random",
+            "-a", "grim-trigger", "--schedule", "swiss", "--swiss-rounds", "3", "-n", "2", "--db", str(tmp_path / "a.db")]
+    _one_line_error(CliRunner().invoke(app, [*args, "--max-matches", "11"]), "this run plans 12 matches")

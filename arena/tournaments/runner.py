@@ -73,7 +73,8 @@ def new_run(store: Store, config: RunConfig) -> str:
     resolved = resolve(config)
     run_id = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
     plan = first_plan(run_id, config, resolved)
-    config.check_plan(len(plan))
+    rounds = schedule.swiss_rounds(len(resolved.agents), config.swiss_rounds) if config.schedule == "swiss" else 1
+    config.check_plan(len(plan) * rounds)
     store.create_run(run_id, asdict(config), plan)
     return run_id
 
