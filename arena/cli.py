@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import logging
+import os
 import sys
 import time
 from enum import Enum
@@ -13,6 +13,7 @@ from typing import Any
 import typer
 from rich.console import Group
 from rich.live import Live
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -22,9 +23,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from arena import jsonsafe
+from arena.atomic import write_text
 from arena.cli_data import export_app, mount
 from arena.cli_play import register as register_play
-from arena.console import err, fail, out
+from arena.console import err, fail, json_flag, out
 from arena.registry import SpecError, agent_kinds, game_listing
 from arena.store import Store, StoreError
 from arena.tournaments.config import build_config
@@ -62,10 +65,10 @@ def export_pgn_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
     """Chess and Chess960 matches as PGN (Termination "rules infraction" for illegal-move forfeits)."""
     from arena.export.pgn import export_pgn_many
     try:
-        store = Store(db)
+        store = Store(db, must_exist=True)
         ids = sorted(store.match_players(run_id))
         trajs = [t for t in (store.trajectory(m) for m in ids) if t.game.partition(":")[0] in ("chess", "chess960")]
-        Path(out_path).write_text(export_pgn_many(trajs), encoding="utf-8")
+        write_text(out_path, export_pgn_many(trajs))
     except (StoreError, ValueError, OSError) as error:
         fail(str(error))
     err.print(f"wrote {len(trajs)} game(s) to {out_path}", highlight=False)
@@ -74,12 +77,18 @@ def export_pgn_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
 class Listing(str, Enum):
     games = "games"
     agents = "agents"
+    data = "data"
 
 
 @app.command("list")
-def list_(what: Listing = typer.Argument(..., help="games or agents")) -> None:
-    """List registered games or agent kinds."""
+def list_(what: Listing = typer.Argument(..., help="games, agents, or data (the Turn an agent gets)"),
+          game: str = typer.Argument(None, help="data: the game whose turn.data keys to list")) -> None:
+    """List registered games, agent kinds, or the fields of a Turn and a game's turn.data keys."""
     table = Table(show_header=True)
+    if what is Listing.data:
+        from arena.cli_list import print_data
+        print_data(game)
+        return
     if what is Listing.games:
         table.add_column("game"), table.add_column("players"), table.add_column("parameters"), table.add_column("about")
         for gid, players, params, summary in game_listing():
@@ -99,9 +108,9 @@ def run(
     agent: list[str] = typer.Option(None, "--agent", "-a", help="agent spec [NAME=]KIND[:key=value,...]; repeatable"),
     games_per_pair: int = typer.Option(None, "--games-per-pair", "-n", help="games per pair (seats alternate) [2]"),
     schedule: str = typer.Option(None, help="round-robin | gauntlet | swiss [round-robin]"),
-    successive: bool = typer.Option(None, "--successive/--parallel-pairs",
+    successive: bool = typer.Option(None, "--successive/--parallel-pairs", metavar="",
                                     help="play each pair's games one after another (learning agents) [parallel]"),
-    swap_seats: bool = typer.Option(None, "--swap-seats/--fixed-seats", help="alternate seats game by game [swap]"),
+    swap_seats: bool = typer.Option(None, "--swap-seats/--fixed-seats", metavar="", help="alternate seats game by game [swap]"),
     focus: str = typer.Option(None, help="gauntlet: the agent that meets the field"),
     swiss_rounds: int = typer.Option(None, "--swiss-rounds", help="swiss: rounds [ceil(log2 agents)]"),
     seed: int = typer.Option(None, help="run seed; same seed + deterministic agents = same results [0]"),
@@ -111,23 +120,29 @@ def run(
     workers: int = typer.Option(None, help="local worker processes [1 = this process]"),
     backend: str = typer.Option(None, help="local | ray [local]"),
     concurrency: int = typer.Option(None, help="matches in flight at once per process [8]"),
+    max_games_per_pair: int = typer.Option(None, "--max-games-per-pair", help="safety bound on -n [1000]"),
+    max_matches: int = typer.Option(None, "--max-matches", help="safety bound on the matches of a run [20000]"),
+    allow_any: bool = typer.Option(None, "--allow-any", metavar="",
+                                   help="seat agents in games they were not built for (experiments)"),
     db: str = typer.Option("arena.db", help="SQLite store"),
     resume: str = typer.Option(None, help="finish the pending matches of this run id"),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON document instead of tables"),
+    as_json: bool = json_flag("print one JSON document instead of tables"),
 ) -> None:
     """Play a tournament (a small quickstart when no spec, game or agent is given)."""
     overrides = {"games": game, "agents": agent, "games_per_pair": games_per_pair, "schedule": schedule,
                  "successive": successive, "swap_seats": swap_seats,
                  "focus": focus, "swiss_rounds": swiss_rounds, "seed": seed, "retries": retries,
                  "fallback": fallback, "time_limit": time_limit, "workers": workers, "backend": backend,
-                 "concurrency": concurrency}
+                 "concurrency": concurrency, "max_games_per_pair": max_games_per_pair, "max_matches": max_matches,
+                 "allow_any": allow_any}
     try:
+        config = None if resume else build_config(spec, overrides)  # a bad config creates no database
         store = Store(db)
-        if resume:
+        if config is None:
             run_id = resume
             store.run_config(run_id)
         else:
-            run_id = new_run(store, build_config(spec, overrides))
+            run_id = new_run(store, config)
         _execute_live(store, run_id, quiet=as_json)
     except (SpecError, StoreError) as error:
         fail(str(error))
@@ -138,14 +153,14 @@ def _report(store: Store, run_id: str | None, as_json: bool, **options: Any) -> 
     """The results document (leaderboard with ratings and move statistics, pairs) as JSON or tables."""
     try:
         doc = store_document(store, run_id, **options)
-    except ValueError as error:
+    except (ValueError, StoreError) as error:
         fail(str(error))
     _print(doc, as_json)
 
 
 def _print(doc: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        sys.stdout.write(jsonsafe.dumps(doc, indent=2) + "\n")
     else:
         _print_leaderboard(doc)
 
@@ -175,8 +190,8 @@ def _live_table(store: Store, run_id: str) -> Table:
     for col in ("agent", "games", "W", "D", "L", "Elo"):
         table.add_column(col, justify="left" if col == "agent" else "right")
     for row in leaderboard(list(store.results(run_id)))[:10]:
-        table.add_row(row["agent"], str(row["games"]), str(row["wins"]), str(row["draws"]), str(row["losses"]),
-                      f"{row['elo']:.0f}")
+        table.add_row(escape(row["agent"]), str(row["games"]), str(row["wins"]), str(row["draws"]),
+                      str(row["losses"]), f"{row['elo']:.0f}")
     return table
 
 
@@ -189,7 +204,7 @@ def _print_leaderboard(document: dict[str, Any]) -> None:
     for i, row in enumerate(document["leaderboard"], 1):
         bt = f"{row['bt']:.0f} [{row['bt_ci'][0]:.0f}, {row['bt_ci'][1]:.0f}]" if "bt" in row else "-"
         ranks = "{}-{}".format(*row["rank_interval"]) if "rank_interval" in row else "-"
-        table.add_row(str(i), row["agent"], str(row["games"]), str(row["wins"]), str(row["draws"]),
+        table.add_row(str(i), escape(row["agent"]), str(row["games"]), str(row["wins"]), str(row["draws"]),
                       str(row["losses"]), f"{row['mean_score']:.2f}", bt, ranks, f"{row['elo']:.0f}",
                       f"{row['metrics']['cooperation_rate']:.0%}" if "cooperation_rate" in row["metrics"] else "-",
                       f"{row.get('illegal_rate', 0):.1%}", f"{row.get('fallback_rate', 0):.1%}",
@@ -200,7 +215,7 @@ def _print_leaderboard(document: dict[str, Any]) -> None:
         for col in ("game", "agent", "bb/100", "95% CI", "mbb/hand", "hands", "groups"):
             dup.add_column(col, justify="left" if col in ("game", "agent") else "right")
         for r in document["duplicate"]:
-            dup.add_row(r["game"], r["agent"], f"{r['bb_per_100']:.1f}", f"[{r['ci_low']:.1f}, "
+            dup.add_row(escape(r["game"]), escape(r["agent"]), f"{r['bb_per_100']:.1f}", f"[{r['ci_low']:.1f}, "
                         f"{r['ci_high']:.1f}]", f"{r['mbb_per_hand']:.0f}", str(r["hands"]), str(r["groups"]))
         out.print(dup)
     if document.get("roles"):
@@ -208,21 +223,21 @@ def _print_leaderboard(document: dict[str, Any]) -> None:
         for col in ("agent", "role", "games", "win rate", "base rate", "survival", "vote accuracy"):
             roles.add_column(col, justify="left" if col in ("agent", "role") else "right")
         for r in document["roles"]:
-            roles.add_row(r["agent"], r["role"], str(r["games"]), f"{r['win_rate']:.0%}", f"{r['base_rate']:.0%}",
+            roles.add_row(escape(r["agent"]), r["role"], str(r["games"]), f"{r['win_rate']:.0%}", f"{r['base_rate']:.0%}",
                           f"{r['survival']:.0%}", "-" if r["vote_accuracy"] is None else f"{r['vote_accuracy']:.0%}")
         out.print(roles)
         team = Table(title="team ratings (role configuration as covariate; 95% CI)")
         for col in ("agent", "rating", "95% CI"):
             team.add_column(col, justify="left" if col == "agent" else "right")
         for r in document["team_ratings"]["ratings"]:
-            team.add_row(r["agent"], f"{r['rating']:.0f}", f"[{r['ci_low']:.0f}, {r['ci_high']:.0f}]")
+            team.add_row(escape(r["agent"]), f"{r['rating']:.0f}", f"[{r['ci_low']:.0f}, {r['ci_high']:.0f}]")
         out.print(team)
     if document.get("iterations"):
         its = Table(title="deal price by successive game of each pair")
         for col in ("game", "game #", "matches", "deal rate", "mean price", "std"):
             its.add_column(col, justify="left" if col == "game" else "right")
         for r in document["iterations"]:
-            its.add_row(r["game"], str(r["iteration"]), str(r["matches"]), f"{r['deal_rate']:.0%}",
+            its.add_row(escape(r["game"]), str(r["iteration"]), str(r["matches"]), f"{r['deal_rate']:.0%}",
                         "-" if r["mean_deal_price"] is None else f"{r['mean_deal_price']:.2f}",
                         "-" if r["std_deal_price"] is None else f"{r['std_deal_price']:.2f}")
         out.print(its)
@@ -236,12 +251,12 @@ def _print_leaderboard(document: dict[str, Any]) -> None:
 def leaderboard_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
                     run_id: str = typer.Option(None, "--run", help="one run (default: every run in the store)"),
                     anchor: str = typer.Option(None, help="agent fixed at 1500 (default: the mean rating)"),
-                    seat_advantage: bool = typer.Option(False, "--seat-advantage", help="fit a first-seat advantage"),
+                    seat_advantage: bool = typer.Option(False, "--seat-advantage", metavar="", help="fit a first-seat advantage"),
                     bootstrap: int = typer.Option(1000, help="bootstrap replicates for the intervals"),
-                    as_json: bool = typer.Option(False, "--json")) -> None:
+                    as_json: bool = json_flag()) -> None:
     """Recompute the leaderboard and ratings from stored outcomes."""
     try:
-        store = Store(db)
+        store = Store(db, must_exist=True)
         if run_id:
             store.run_config(run_id)
     except StoreError as error:
@@ -258,7 +273,7 @@ def report_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
     from arena.tournaments.bt import MEAN
     from arena.report import build_report
     try:
-        store = Store(db)
+        store = Store(db, must_exist=True)
         if run_id:
             store.run_config(run_id)
         path = build_report(store, Path(out_path), run_id, anchor=anchor or MEAN)
@@ -271,16 +286,22 @@ def report_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
 def rate_cmd(path: str = typer.Argument(..., help="JSONL: one result per line, players with ranks or scores"),
              anchor: str = typer.Option(None, help="agent fixed at 1500 (default: the mean rating)"),
              bootstrap: int = typer.Option(1000, help="bootstrap replicates for the intervals"),
-             as_json: bool = typer.Option(False, "--json")) -> None:
+             as_json: bool = json_flag()) -> None:
     """Rate results from elsewhere (e.g. {"players": ["a", "b"], "ranks": [1, 2]} per line)."""
     try:
         doc = document(rate_jsonl(path), anchor=anchor, n_boot=bootstrap)
-    except (ValueError, OSError) as error:
+    except FileNotFoundError:
+        fail(f"no such file: {path}")
+    except OSError as error:
+        fail(f"{path}: cannot read ({error.strerror or error})")
+    except ValueError as error:
         fail(str(error))
     _print(doc, as_json)
 
 
 def main() -> None:
+    if os.getcwd() not in sys.path and "" not in sys.path:  # `pkg.mod:Class` agents from the current directory,
+        sys.path.insert(0, os.getcwd())                       # as `python -m`, pytest and uvicorn allow
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app()
 

@@ -11,16 +11,17 @@ Mounted on the main app (``arena/cli.py``) with::
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from enum import Enum
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from arena.console import err, fail, out
+from arena import jsonsafe
+from arena.console import err, fail, json_flag, out
 
 export_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Export stored matches as datasets.")
 train_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Train models on exported datasets.")
@@ -67,7 +68,7 @@ def export_preferences_cmd(
                                           help="step: candidates for a free-text turn (stored + n-1 sampled)"),
     sampler: str = typer.Option("", help="step: agent spec sampling free-text candidates [the player's own]"),
     seed: int = typer.Option(0, help="seed of sampling and rollouts"),
-    as_json: bool = typer.Option(False, "--json", help="print the export statistics as JSON"),
+    as_json: bool = json_flag("print the export statistics as JSON"),
 ) -> None:
     """Turn stored LLM turns into a TRL dataset: preference pairs (step, outcome), KTO labels or SFT rows."""
     from arena.export.preferences import export_preferences
@@ -82,7 +83,7 @@ def export_preferences_cmd(
     except (ValueError, SpecError, StoreError, OSError) as error:
         fail(str(error))
     if as_json:
-        sys.stdout.write(json.dumps({"path": str(result.path), "rows": len(result.rows), **result.stats}) + "\n")
+        sys.stdout.write(jsonsafe.dumps({"path": str(result.path), "rows": len(result.rows), **result.stats}) + "\n")
     else:
         err.print(f"wrote {result.path}: {result.summary()}", highlight=False)
 
@@ -99,9 +100,9 @@ def train_dpo_cmd(
     grad_accum: int = typer.Option(1, "--grad-accum", help="gradient accumulation steps"),
     max_length: int = typer.Option(1024, "--max-length", help="tokens per sequence; longer prompts are dropped"),
     seed: int = typer.Option(0, help="training seed"),
-    no_eval: bool = typer.Option(False, "--no-eval", help="skip the evaluation on the test split"),
-    overwrite: bool = typer.Option(False, help="allow writing into a non-empty --out"),
-    as_json: bool = typer.Option(False, "--json", help="print the training report as JSON"),
+    no_eval: bool = typer.Option(False, "--no-eval", metavar="", help="skip the evaluation on the test split"),
+    overwrite: bool = typer.Option(False, metavar="", help="allow writing into a non-empty --out"),
+    as_json: bool = json_flag("print the training report as JSON"),
 ) -> None:
     """Train a local model with DPO (TRL) on the CPU; the folder it writes plays as agent local:DIR."""
     quiet_libraries()
@@ -113,7 +114,7 @@ def train_dpo_cmd(
     except (ValueError, OSError) as error:
         fail(str(error))
     if as_json:
-        sys.stdout.write(json.dumps(report) + "\n")
+        sys.stdout.write(jsonsafe.dumps(report) + "\n")
         return
     losses = ", ".join(f"{x:.3f}" for x in report["losses"])
     err.print(f"trained {report['steps']} steps on {report['trained_pairs']} pairs "
@@ -148,7 +149,7 @@ def selfplay_cmd(
     beta: float = typer.Option(0.1, help="DPO beta"),
     batch_size: int = typer.Option(2, "--batch-size", help="pairs per DPO step"),
     seed: int = typer.Option(0, help="seed"),
-    as_json: bool = typer.Option(False, "--json", help="print the iteration summaries as JSON"),
+    as_json: bool = json_flag("print the iteration summaries as JSON"),
 ) -> None:
     """Self-play: play, export preference pairs, train with DPO, then rate the new model against its base."""
     quiet_libraries()
@@ -164,7 +165,7 @@ def selfplay_cmd(
     except (ValueError, SpecError, OSError) as error:
         fail(str(error))
     if as_json:
-        sys.stdout.write(json.dumps(summaries, indent=2) + "\n")
+        sys.stdout.write(jsonsafe.dumps(summaries, indent=2) + "\n")
         return
     for summary in summaries:
         print_iteration(summary)
@@ -179,7 +180,7 @@ def print_iteration(summary: dict[str, Any]) -> None:
     for col in ("agent", "games", "W", "D", "L", "mean score", "BT (95% CI)"):
         table.add_column(col, justify="left" if col == "agent" else "right")
     for row in summary["leaderboard"]:
-        table.add_row(row["agent"], str(row["games"]), str(row["wins"]), str(row["draws"]), str(row["losses"]),
+        table.add_row(escape(row["agent"]), str(row["games"]), str(row["wins"]), str(row["draws"]), str(row["losses"]),
                       f"{row['mean_score']:.2f}", f"{row['bt']:.0f} [{row['bt_ci'][0]:.0f}, {row['bt_ci'][1]:.0f}]")
     out.print(table)
     lo, hi = summary["rating_change_ci"]

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
 
+def json_flag(help: str = "print one JSON document instead of tables") -> Any:
+    """The ``--json`` option of every command: a flag (no value shown in the help)."""
+    return typer.Option(False, "--json", metavar="", help=f"{help} (a flag)")
+
+
 def fail(message: str) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)

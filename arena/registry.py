@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import inspect
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -77,7 +78,10 @@ def coerce(value: str, default: Any, key: str, where: str) -> Any:
         if isinstance(default, int):
             return int(value)
         if isinstance(default, float):
-            return float(value)
+            number = float(value)
+            if not math.isfinite(number):
+                raise ValueError
+            return number
     except ValueError:
         raise SpecError(f"{where}: {key}={value!r} is not a valid {type(default).__name__}") from None
     return value
@@ -187,11 +191,39 @@ _NAME = re.compile(r"^([A-Za-z0-9_.\-]+)=")
 
 @dataclass(frozen=True)
 class AgentInfo:
-    """A built-in agent kind: ``make(**params)`` builds one; ``params`` are the typed defaults."""
+    """A built-in agent kind: ``make(**params)`` builds one; ``params`` are the typed defaults;
+    ``games``: the game ids or game families (:data:`GAME_FAMILIES`) it is built for, () = any game."""
 
     make: Callable[..., Any]
     params: dict[str, Any] = field(default_factory=dict)
     summary: str = ""
+    games: tuple[str, ...] = ()
+
+
+# A game family is every game registered by these modules (what agents built for a kind of game name).
+GAME_FAMILIES = {"repeated": ("arena.games.matrix_catalog", "arena.games.public_goods"),
+                 "negotiation": ("arena.games.bargaining", "arena.games.deal_or_no_deal"),
+                 "poker": ("arena.games.poker",), "chess": ("arena.games.chess",), "werewolf": ("arena.games.werewolf",)}
+
+
+def family_games(family: str) -> list[str]:
+    """The game ids of a family (a plain game id stands for itself)."""
+    if family not in GAME_FAMILIES:
+        return [family]
+    return [gid for module in GAME_FAMILIES[family] for gid in importlib.import_module(module).GAMES]
+
+
+def check_fit(agents: list[AgentSpec], games: list[GameSpec]) -> None:
+    """Refuse, in one line naming the games it plays, a built-in agent seated in a game it was not built for."""
+    for agent in agents:
+        info = builtin_agents().get(agent.kind)
+        if info is None or not info.games:
+            continue
+        plays = [gid for family in info.games for gid in family_games(family)]
+        for game in games:
+            if game.info.id not in plays:
+                raise SpecError(f"agent {agent.name} ({agent.kind}) is built for {', '.join(plays)}, not "
+                                f"{game.info.id}; pass --allow-any to seat it anyway")
 
 
 AGENT_MODULES = ("arena.agents.baselines", "arena.agents.negotiators", "arena.agents.werewolf_bots",

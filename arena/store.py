@@ -3,33 +3,33 @@
 A run's whole schedule is written up front as ``pending`` matches; each finished
 match (its steps and outcome) is committed in one transaction, so a process killed
 at any moment leaves every match either done or pending, never half-written.
+
+Opening checks the file first (read-only; see :mod:`arena.store_schema`): another
+program's SQLite file, a newer arena's store and a corrupted file are refused with one
+line; an older store is migrated.  ``must_exist=True`` (every read-only command) never
+creates a file.  When another process holds the write lock, each statement waits
+``busy_timeout`` seconds and is retried up to ``busy_retries`` times before a one-line
+:class:`StoreError`.  A process executing a run holds the run's lease (pid, host, since),
+so a second ``--resume`` of the same run is refused while the first one lives.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import os
+import socket
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from arena.errors import ArenaError
+from arena.atomic import pid_alive
+from arena.store_schema import StoreError, inspect, migrate
 from arena.trajectory import Outcome, Player, Step, Trajectory, step_from_dict, step_to_dict
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT PRIMARY KEY, created REAL NOT NULL, config TEXT NOT NULL, status TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS matches (
-    match_id TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(run_id), idx INTEGER NOT NULL,
-    game TEXT NOT NULL, seed INTEGER NOT NULL, players TEXT NOT NULL, status TEXT NOT NULL,
-    outcome TEXT, trajectory TEXT, finished REAL, round INTEGER NOT NULL DEFAULT 1, UNIQUE (run_id, idx));
-CREATE TABLE IF NOT EXISTS steps (
-    match_id TEXT NOT NULL REFERENCES matches(match_id), idx INTEGER NOT NULL, player INTEGER NOT NULL,
-    action TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (match_id, idx));
-"""
-
 
 MatchRows = tuple[str, str, str, float, list[tuple[str, int, int, str, str]]]
 
@@ -43,10 +43,6 @@ def match_rows(traj: Trajectory) -> MatchRows:
             traj.finished, steps)
 
 
-class StoreError(ArenaError, RuntimeError):
-    """The database cannot be used (not an arena store, unknown run, ...)."""
-
-
 @dataclass
 class PlannedMatch:
     match_id: str
@@ -56,19 +52,86 @@ class PlannedMatch:
     players: list[Player]
 
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+LEASE_STALE_S = 3600.0  # a lease of another host with no heartbeat for this long is taken over
+
+
+def _busy(err: sqlite3.OperationalError) -> bool:
+    text = str(err).lower()
+    return "locked" in text or "busy" in text
+
+
 class Store:
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, must_exist: bool = False, busy_timeout: float = 5.0,
+                 busy_retries: int = 60) -> None:
         self.path = str(path)
+        self.busy_retries = busy_retries
+        file = Path(path)
+        if not file.parent.is_dir():
+            raise StoreError(f"no such directory: {file.parent} (for the database {self.path})")
+        if must_exist and not file.is_file():
+            raise StoreError(f"no such database: {self.path}")
+        version = self._retry(lambda: inspect(file))
         try:
-            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(SCHEMA)
-        except sqlite3.DatabaseError as err:
-            raise StoreError(f"{self.path}: not a usable arena database ({err})") from None
+            self.db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None)
+        except sqlite3.Error as err:
+            raise StoreError(f"{self.path}: cannot open ({err})") from None
+        self._retry(lambda: self.db.execute("PRAGMA journal_mode=WAL"))
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self._retry(lambda: migrate(self.db, version))
 
     def close(self) -> None:
         self.db.close()
+
+    def _retry(self, action: Callable[[], T]) -> T:
+        """``action()``, retried while another process holds the lock; every failure one :class:`StoreError`."""
+        for attempt in range(self.busy_retries + 1):
+            try:
+                return action()
+            except StoreError as err:
+                if "locked" not in str(err) or attempt == self.busy_retries:
+                    raise
+            except sqlite3.OperationalError as err:
+                if not _busy(err) or attempt == self.busy_retries:
+                    raise StoreError(f"{self.path}: {err}" + (f" (after {attempt + 1} tries)" if _busy(err)
+                                                                else "")) from None
+            except sqlite3.Error as err:
+                raise StoreError(f"{self.path}: {type(err).__name__}: {err}") from None
+            if attempt == 0:
+                log.warning("%s is locked by another process; waiting", self.path)
+            time.sleep(min(1.0, 0.05 * 2 ** attempt))
+        raise AssertionError("unreachable")
+
+    def _exec(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        return self._retry(lambda: self.db.execute(sql, params))
+
+    # --- the lease of a run's executor ----------------------------------------
+    @contextlib.contextmanager
+    def lease(self, run_id: str) -> Iterator[None]:
+        """Hold ``run_id``'s lease while the block runs; :class:`StoreError` names a live holder."""
+        me = (os.getpid(), socket.gethostname())
+        with self._tx():
+            row = self.db.execute("SELECT pid, host, since, beat FROM leases WHERE run_id = ?", (run_id,)).fetchone()
+            if row is not None and (row[0], row[1]) != me and _live(row[0], row[1], row[3]):
+                since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row[2]))
+                raise StoreError(f"run {run_id} is being executed by pid {row[0]} on {row[1]} since {since}; "
+                                 "wait for it to finish or stop that process")
+            reentrant = row is not None and (row[0], row[1]) == me
+            if not reentrant:
+                self.db.execute("INSERT OR REPLACE INTO leases VALUES (?, ?, ?, ?, ?)",
+                                (run_id, *me, time.time(), time.time()))
+        try:
+            yield
+        finally:
+            if not reentrant:
+                with contextlib.suppress(StoreError, sqlite3.Error):
+                    self._exec("DELETE FROM leases WHERE run_id = ? AND pid = ? AND host = ?", (run_id, *me))
+
+    def lease_holder(self, run_id: str) -> tuple[int, str, float] | None:
+        """(pid, host, since) of the process executing ``run_id``, if any."""
+        row = self._exec("SELECT pid, host, since FROM leases WHERE run_id = ?", (run_id,)).fetchone()
+        return None if row is None else (row[0], row[1], row[2])
 
     # --- runs ---------------------------------------------------------------
     def create_run(self, run_id: str, config: dict[str, Any], plan: list[PlannedMatch]) -> None:
@@ -103,7 +166,7 @@ class Store:
         return list(self.db.execute("SELECT run_id, created, status FROM runs ORDER BY created"))
 
     def set_status(self, run_id: str, status: str) -> None:
-        self.db.execute("UPDATE runs SET status = ? WHERE run_id = ?", (status, run_id))
+        self._exec("UPDATE runs SET status = ? WHERE run_id = ?", (status, run_id))
 
     def pending(self, run_id: str) -> list[PlannedMatch]:
         rows = self.db.execute("SELECT match_id, idx, game, seed, players FROM matches "
@@ -129,10 +192,12 @@ class Store:
             if cur.rowcount != 1:
                 raise StoreError(f"match {match_id} is unknown or already finished")
             self.db.executemany("INSERT INTO steps VALUES (?, ?, ?, ?, ?)", steps)
+            self.db.execute("UPDATE leases SET beat = ? WHERE pid = ? AND host = ?",
+                            (time.time(), os.getpid(), socket.gethostname()))
 
     def fail_match(self, match_id: str, reason: str) -> None:
         """Mark a match that could not be played (a bug, not a forfeit); it is not replayed."""
-        self.db.execute("UPDATE matches SET status = 'error', outcome = ? WHERE match_id = ? AND status = 'pending'",
+        self._exec("UPDATE matches SET status = 'error', outcome = ? WHERE match_id = ? AND status = 'pending'",
                         (json.dumps({"detail": reason}), match_id))
 
     def trajectory(self, match_id: str) -> Trajectory:
@@ -165,16 +230,27 @@ class Store:
         for match_id, data in rows:
             yield match_id, step_from_dict(json.loads(data))
 
-    def _tx(self) -> "_Tx":
-        return _Tx(self.db)
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[None]:
+        """One write transaction; waiting for the write lock is retried (see :meth:`_retry`)."""
+        self._exec("BEGIN IMMEDIATE")
+        try:
+            yield
+        except sqlite3.Error as err:
+            self.db.execute("ROLLBACK")
+            raise StoreError(f"{self.path}: {type(err).__name__}: {err}") from None
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        try:
+            self.db.execute("COMMIT")
+        except sqlite3.Error as err:
+            self.db.execute("ROLLBACK")
+            raise StoreError(f"{self.path}: commit failed ({err})") from None
 
 
-class _Tx:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __enter__(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, kind: Any, *_: Any) -> None:
-        self.db.execute("ROLLBACK" if kind else "COMMIT")
+def _live(pid: int, host: str, beat: float) -> bool:
+    """Whether a lease holder may still run: a live pid on this host; elsewhere, a recent heartbeat."""
+    if host == socket.gethostname():
+        return pid_alive(pid)
+    return time.time() - beat < LEASE_STALE_S

@@ -328,4 +328,4 @@ def test_cli_export_preferences(two_runs: Store, tmp_path: Path) -> None:
     bad = runner.invoke(app, ["export", "preferences", "--db", two_runs.path, "--out", str(out), "--rollout", "nope"])
     assert bad.exit_code == 2 and "unknown agent" in bad.output
     bad = runner.invoke(app, ["export", "preferences", "--db", str(tmp_path / "none.db"), "--out", str(out)])
-    assert bad.exit_code == 2 and "no such store" in bad.output and not (tmp_path / "none.db").exists()
+    assert bad.exit_code == 2 and "no such database" in bad.output and not (tmp_path / "none.db").exists()

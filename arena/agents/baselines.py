@@ -111,4 +111,5 @@ _BASELINES: dict[str, tuple[type[Scripted], str]] = {
     "alternate": (Alternate, "C, D, C, D, ..."),
 }
 
-AGENTS = {kind: AgentInfo(cls, {"seed": 0}, summary) for kind, (cls, summary) in _BASELINES.items()}
+AGENTS = {kind: AgentInfo(cls, {"seed": 0}, summary, () if kind == "random" else ("repeated",))
+          for kind, (cls, summary) in _BASELINES.items()}

@@ -94,10 +94,10 @@ class RandomNegotiator(TimeDependent):
 
 AGENTS = {
     "boulware": AgentInfo(lambda beta=0.2, seed=0: TimeDependent(beta, seed), {"beta": 0.2, "seed": 0},
-                          "time-dependent negotiator that concedes late (beta < 1)"),
+                          "time-dependent negotiator that concedes late (beta < 1)", ("negotiation",)),
     "conceder": AgentInfo(lambda beta=5.0, seed=0: TimeDependent(beta, seed), {"beta": 5.0, "seed": 0},
-                          "time-dependent negotiator that concedes early (beta > 1)"),
+                          "time-dependent negotiator that concedes early (beta > 1)", ("negotiation",)),
     "tit-for-tat-concession": AgentInfo(TitForTatConcession, {"seed": 0},
-                                        "concedes what the other side conceded last"),
-    "random-negotiator": AgentInfo(RandomNegotiator, {"seed": 0}, "random offers and acceptances"),
+                                        "concedes what the other side conceded last", ("negotiation",)),
+    "random-negotiator": AgentInfo(RandomNegotiator, {"seed": 0}, "random offers and acceptances", ("negotiation",)),
 }

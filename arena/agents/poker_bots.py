@@ -177,10 +177,12 @@ class CFRAgent:
 
 
 AGENTS = {
-    "calling-station": AgentInfo(CallingStation, {"seed": 0}, "poker: calls every bet, never folds or raises"),
+    "calling-station": AgentInfo(CallingStation, {"seed": 0}, "poker: calls every bet, never folds or raises",
+                                 ("poker",)),
     "tight-aggressive": AgentInfo(TightAggressive, {"seed": 0, "samples": 100, "raise_at": 1.3, "pot_at": 1.6,
                                                     "call_at": 1.05},
-                                  "poker: raises strong, calls medium, folds weak hands (equity vs random hands)"),
+                                  "poker: raises strong, calls medium, folds weak hands (equity vs random hands)",
+                                  ("poker",)),
     "cfr": AgentInfo(CFRAgent, {"game": "", "iterations": 1000, "variant": "cfr+", "seed": 0},
                      "CFR+ average strategy for Kuhn/Leduc (game=kuhn-poker|leduc-poker, iterations=1000)"),
 }

@@ -115,5 +115,5 @@ def board_of(turn: Turn) -> Any:
 AGENTS = {
     "stockfish": AgentInfo(StockfishAgent, {"skill": -1, "elo": 0, "depth": 0, "movetime": 0.0, "threads": 1,
                                             "hash": 16, "path": ""},
-                           "Stockfish chess engine over UCI (skill=0..20 or elo=N; depth, movetime)"),
+                           "Stockfish chess engine over UCI (skill=0..20 or elo=N; depth, movetime)", ("chess",)),
 }

@@ -70,7 +70,7 @@ class RuleSeer(RuleVillager):
 
 
 AGENTS = {
-    "random-voter": AgentInfo(RandomVoter, {"seed": 0}, "werewolf: random choices, no real talk"),
-    "rule-seer": AgentInfo(RuleSeer, {"seed": 0}, "werewolf: a seer that announces and votes the wolves it found"),
-    "rule-villager": AgentInfo(RuleVillager, {"seed": 0}, "werewolf: votes with the seer's public claims"),
+    "random-voter": AgentInfo(RandomVoter, {"seed": 0}, "werewolf: random choices, no real talk", ("werewolf",)),
+    "rule-seer": AgentInfo(RuleSeer, {"seed": 0}, "werewolf: a seer that announces and votes the wolves it found", ("werewolf",)),
+    "rule-villager": AgentInfo(RuleVillager, {"seed": 0}, "werewolf: votes with the seer's public claims", ("werewolf",)),
 }

@@ -18,6 +18,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from arena.atomic import atomic_path, atomic_write
+
 SPLITS = ("train", "test")
 FORMATS = {".jsonl": "json", ".json": "json", ".parquet": "parquet"}
 
@@ -46,15 +48,15 @@ def write_rows(rows: list[dict[str, Any]], path: str | Path) -> Path:
     """Write rows as JSON lines (``.jsonl``) or Parquet (``.parquet``); returns the path."""
     path = Path(path)
     kind = file_format(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if kind == "json":
-        with path.open("w", encoding="utf-8") as handle:
+        with atomic_write(path) as handle:
             for row in rows:
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
         return path
     import pyarrow as pa
     import pyarrow.parquet as pq
-    pq.write_table(pa.Table.from_pylist(rows), path)
+    with atomic_path(path) as tmp:
+        pq.write_table(pa.Table.from_pylist(rows), tmp)
     return path
 
 

@@ -96,8 +96,9 @@ def phh_command(db: str = "arena.db", out: str = "phh", run: str | None = None,
                 match: str | None = None) -> list[Path]:
     """Write ``OUT/<match id>-<hand:04d>.phh`` for every hold'em match of the store ``db``
     (only run ``run``, or only match ``match``); returns the files written."""
+    from arena.atomic import write_text
     from arena.store import Store
-    store = Store(db)
+    store = Store(db, must_exist=True)
     try:
         match_ids = [match] if match else sorted(store.match_players(run))
         folder = Path(out)
@@ -111,7 +112,7 @@ def phh_command(db: str = "arena.db", out: str = "phh", run: str | None = None,
                 continue
             for i, text in enumerate(export_phh(traj), 1):
                 path = folder / f"{match_id}-{i:04d}.phh"
-                path.write_text(text, encoding="utf-8")
+                write_text(path, text)
                 written.append(path)
         return written
     finally:

@@ -119,9 +119,7 @@ def export_preferences(store: Store | str | Path, out: str | Path | None = None,
         raise TypeError(f"unknown option(s) {', '.join(sorted(set(overrides) - known))}")
     opts = ExportOptions(**{**(options.__dict__ if options else {}), **overrides})
     owned = not isinstance(store, Store)
-    if owned and not Path(store).is_file():
-        raise ValueError(f"{store}: no such store")
-    db = Store(store) if owned else store
+    db = Store(store, must_exist=True) if owned else store
     try:
         trajectories = load_trajectories(db, opts.run_id, opts.games)
     finally:

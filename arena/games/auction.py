@@ -114,6 +114,10 @@ class AuctionState(State):
             lines.append(f"The auction is over. Your profit: ${self.profit[player]:,.0f}.")
         return "\n".join(lines)
 
+    #: the keys of ``turn.data`` (:meth:`observation_data`) and what they hold; ``arena list data GAME``
+    data_keys = {"item": "index of the item on sale", "start": "its starting price", "value": "its value to you",
+                 "budget": "your remaining budget", "sold": "items sold so far"}
+
     def observation_data(self, player: int) -> dict[str, Any]:
         i = min(self.item, len(self.starts) - 1)
         return {"item": self.item, "start": self.starts[i], "value": self.values[player][i],

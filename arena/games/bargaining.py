@@ -118,6 +118,15 @@ class BargainingState(State):
             lines.append(f"{self.max_turns - len(self.log)} message(s) left. Your turn.")
         return "\n".join(lines)
 
+    #: the keys of ``turn.data`` (:meth:`observation_data`) and what they hold; ``arena list data GAME``
+    data_keys = {"role": "'buyer' or 'seller'", "reserve": "your walk-away price (seller: cost, buyer: budget)",
+                 "list_price": "the seller's list price", "target": "the price you aim for",
+                 "turn": "messages sent so far", "max_turns": "messages allowed in the game",
+                 "their_offer": "the other side's standing offer (None if none)",
+                 "my_offer": "your standing offer (None if none)",
+                 "their_offers": "every offer of the other side, in order",
+                 "my_offers": "every offer of yours, in order"}
+
     def observation_data(self, player: int) -> dict[str, Any]:
         other = 1 - player
         return {"role": ROLES[player], "reserve": self.cost if player == SELLER else self.budget,

@@ -39,6 +39,9 @@ class State(ABC):
     #: The best return a player can ever get, when the game has one (1.0 for win/loss games):
     #: search may stop once it proves it (MCTS-Solver).  None: unknown.
     max_utility: float | None = None
+    #: Every key :meth:`observation_data` may return (``turn.data``), with what it holds: the one
+    #: declaration ``arena list data GAME`` prints and a test checks against what the game returns.
+    data_keys: dict[str, str] = {}
 
     def __init__(self, num_players: int, seed: int | None = None) -> None:
         self.num_players = num_players

@@ -210,6 +210,14 @@ class ChessState(ForkedRng, State):
             lines.append(f"Your legal moves, SAN (UCI): {pairs}")
         return "\n".join(lines)
 
+    #: the keys of ``turn.data`` (:meth:`observation_data`) and what they hold; ``arena list data GAME``
+    data_keys = {"fen": "the position (FEN)", "board": "8 rows of pieces, rank 8 first ('.' empty)",
+                 "colour": "'white' or 'black'", "to_move": "the colour to move",
+                 "in_check": "whether the side to move is in check",
+                 "legal_uci": "legal moves in UCI (empty when not your move)", "legal_san": "legal moves in SAN",
+                 "history_uci": "every move so far (UCI)", "ply": "half-moves played",
+                 "start_fen": "the starting position", "chess960": "whether this is Chess960"}
+
     def observation_data(self, player: int) -> dict[str, Any]:
         board = [[(p.symbol() if (p := self.board.piece_at(chess.square(f, r))) else ".") for f in range(8)]
                  for r in range(7, -1, -1)]

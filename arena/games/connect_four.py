@@ -127,6 +127,11 @@ class ConnectFourState(ForkedRng, State):
             lines.append(f"{turn} to move. Columns with room: {', '.join(self.legal_actions(self.to_move()[0]))}")
         return "\n".join(lines)
 
+    #: the keys of ``turn.data`` (:meth:`observation_data`) and what they hold; ``arena list data GAME``
+    data_keys = {"board": "rows of cells, top row first ('.' empty)", "heights": "discs in each column",
+                 "symbol": "your disc", "legal": "the legal columns", "history": "every move so far",
+                 "connect": "discs in a row that win"}
+
     def observation_data(self, player: int) -> dict[str, Any]:
         return {"board": [row[:] for row in self.grid], "heights": self.heights[:], "symbol": SYMBOLS[player],
                 "legal": self.legal_actions(player), "history": self.history[:], "connect": self.connect}

@@ -131,6 +131,11 @@ class DealOrNoDealState(State):
             lines.append(f"{self.max_turns - len(self.log)} message(s) left. Your turn.")
         return "\n".join(lines)
 
+    #: the keys of ``turn.data`` (:meth:`observation_data`) and what they hold; ``arena list data GAME``
+    data_keys = {"counts": "item -> how many there are", "my_values": "item -> its value to you",
+                 "turn": "messages sent so far", "max_turns": "messages allowed",
+                 "offered_to_me": "item -> count the standing proposal gives you (None if none)"}
+
     def observation_data(self, player: int) -> dict[str, Any]:
         theirs = self.proposal[1] if self.proposal and self.proposal[0] != player else None
         return {"counts": dict(self.counts), "my_values": dict(self.values[player]), "turn": len(self.log),

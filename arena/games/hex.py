@@ -197,6 +197,11 @@ class HexState(ForkedRng, State):
             lines.append(f"{SYMBOLS[turn]} to move.{swap}")
         return "\n".join(lines)
 
+    #: the keys of ``turn.data`` (:meth:`observation_data`) and what they hold; ``arena list data GAME``
+    data_keys = {"board": "rows of cells ('.' empty)", "size": "the board's side", "symbol": "your stone",
+                 "legal": "the legal cells", "history": "every move so far",
+                 "swapped": "whether the swap rule was used"}
+
     def observation_data(self, player: int) -> dict[str, Any]:
         return {"board": [row[:] for row in self.grid], "size": self.size, "symbol": SYMBOLS[player],
                 "legal": self.legal_actions(player), "history": self.history[:], "swapped": self.swapped}

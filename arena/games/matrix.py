@@ -17,6 +17,7 @@ Card
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,9 @@ class Table:
                              f"{len(self.col_actions)} (rows x columns)")
         if len(set(self.row_actions)) != len(self.row_actions) or len(set(self.col_actions)) != len(self.col_actions):
             raise ValueError(f"action labels of {self.name!r} must be distinct")
+        bad = [x for row in self.payoffs for cell in row for x in cell if not math.isfinite(x)]
+        if bad:
+            raise ValueError(f"payoff table of {self.name!r}: payoffs must be finite numbers, got {bad[0]}")
 
     def cell(self, row: str, col: str) -> Cell:
         return self.payoffs[self.row_actions.index(row)][self.col_actions.index(col)]
@@ -157,6 +161,13 @@ class MatrixState(State):
                              f"the other player said \"{self.messages[-1][other]}\"")
             lines.append(f"Round {rnd} of {self.rounds}: choose one of {', '.join(self._actions(player))}.")
         return "\n".join(lines)
+
+    #: the keys of ``turn.data`` (:meth:`observation_data`) and what they hold; ``arena list data GAME``
+    data_keys = {"round": "this round (1-based)", "rounds": "rounds in the match",
+                 "talking": "whether this is a cheap-talk step", "actions": "your action labels",
+                 "cooperative": "the cooperative label", "defective": "the other label",
+                 "my_moves": "your past moves", "their_moves": "the opponent's past moves",
+                 "my_payoffs": "your past payoffs"}
 
     def observation_data(self, player: int) -> dict[str, Any]:
         other = 1 - player

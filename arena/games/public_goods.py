@@ -76,6 +76,12 @@ class PublicGoodsState(State):
                          "do you put into the pot?")
         return "\n".join(lines)
 
+    #: the keys of ``turn.data`` (:meth:`observation_data`) and what they hold; ``arena list data GAME``
+    data_keys = {"round": "this round (1-based)", "rounds": "rounds in the match",
+                 "actions": "the contributions you may make", "cooperative": "contributing everything",
+                 "defective": "contributing nothing", "my_moves": "your past contributions",
+                 "their_moves": "the others' mean past contribution, per round"}
+
     def observation_data(self, player: int) -> dict[str, Any]:
         return {"round": len(self.history) + 1, "rounds": self.rounds, "actions": list(self.action_vocab),
                 "cooperative": str(self.endowment), "defective": "0",

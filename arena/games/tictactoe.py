@@ -99,6 +99,10 @@ class TicTacToeState(ForkedRng, State):
             lines.append(f"{SYMBOLS[turn]} to move. Free cells: {', '.join(self.legal_actions(turn))}")
         return "\n".join(lines)
 
+    #: the keys of ``turn.data`` (:meth:`observation_data`) and what they hold; ``arena list data GAME``
+    data_keys = {"board": "rows of cells ('.' empty)", "symbol": "your mark", "legal": "the legal cells",
+                 "history": "every move so far"}
+
     def observation_data(self, player: int) -> dict[str, Any]:
         return {"board": [row[:] for row in self.grid], "symbol": SYMBOLS[player],
                 "legal": self.legal_actions(player), "history": self.history[:]}

@@ -78,6 +78,10 @@ class UltimatumState(State):
                          f"(the proposer keeps {self.total - self.offer}). accept or reject?")
         return "\n".join(lines)
 
+    #: the keys of ``turn.data`` (:meth:`observation_data`) and what they hold; ``arena list data GAME``
+    data_keys = {"role": "'proposer' or 'responder'", "total": "the amount to split",
+                 "offer": "the offer on the table (None if none)", "round": "this round (1-based)"}
+
     def observation_data(self, player: int) -> dict[str, Any]:
         return {"role": "proposer" if self.offer is None else "responder", "total": self.total,
                 "offer": self.offer, "round": len(self.history) + 1}

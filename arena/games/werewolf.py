@@ -232,6 +232,11 @@ class WerewolfState(State):
             lines.append(f"The game is over: {self.winner if self.winner == 'draw' else self.winner + ' win'}.")
         return "\n".join(lines)
 
+    #: the keys of ``turn.data`` (:meth:`observation_data`) and what they hold; ``arena list data GAME``
+    data_keys = {"me": "your name", "role": "your role", "phase": "the current phase",
+                 "alive": "names of living players", "wolves": "the werewolves (only if you are one; else empty)",
+                 "inspections": "seer: name -> role found", "speeches": "public speeches so far"}
+
     def observation_data(self, player: int) -> dict[str, Any]:
         seen = {}
         for line in self.private[player]:

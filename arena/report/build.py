@@ -20,12 +20,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from arena.atomic import atomic_write
 from arena.report import sections
 from arena.report.page import environment
 from arena.report.sections import Rating
@@ -59,7 +59,7 @@ def build_report(store: Store | str | Path, out: str | Path, run_id: str | None 
     """Write the HTML report of ``run_id`` (every run when None) of a store (or a store's path) to
     ``out``; returns its path.  ``anchor``: the agent rated 1500 (default: the mean rating is 1500)."""
     if not isinstance(store, Store):
-        store = Store(store)
+        store = Store(store, must_exist=True)
     out, rating = Path(out), Rating(n_boot, seed, anchor)
     matches = list_matches(store, run_id)
     results = list(store.results(run_id))
@@ -67,15 +67,9 @@ def build_report(store: Store | str | Path, out: str | Path, run_id: str | None 
     context = {**header(store, run_id, matches, limit), "summary": summary(store, run_id, results, rating),
                "match_table": match_table(matches), "transcripts": transcripts(store, matches, limit),
                "document": results_document(store, run_id, results, rating)}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    try:
-        with tmp.open("w", encoding="utf-8") as fh:
-            for chunk in environment().get_template("page.html.j2").generate(**context):
-                fh.write(chunk)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_write(out) as fh:
+        for chunk in environment().get_template("page.html.j2").generate(**context):
+            fh.write(chunk)
     log.info("report of %s: %d matches, %.1f MB -> %s", run_id or "all runs", len(matches),
              out.stat().st_size / 1e6, out)
     return out

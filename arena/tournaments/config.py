@@ -20,10 +20,19 @@ Spec file (``arena run spec.toml``; flags given on the command line win)::
     time_limit = 30.0               # seconds per move
     retries = 2
     fallback = "random"             # random | forfeit
+    max_games_per_pair = 1000       # safety bounds; raise them for a deliberately huge run
+    max_matches = 20000
+    allow_any = false               # seat agents in games they were not built for (experiments)
+
+Every value is type-checked (``workers = 2.5``, ``retries = 1.5`` and ``seed = "abc"`` are
+refused with one line naming the key); numbers must be finite.
 """
 
 from __future__ import annotations
 
+import math
+import types
+import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -56,8 +65,12 @@ class RunConfig:
     time_limit: float | None = None
     retries: int = 2
     fallback: str = "random"
+    max_games_per_pair: int = 1000
+    max_matches: int = 20000
+    allow_any: bool = False
 
     def __post_init__(self) -> None:
+        check_types(self.__dict__, "config")
         if self.schedule not in SCHEDULES:
             raise SpecError(f"unknown schedule {self.schedule!r}; valid: {', '.join(SCHEDULES)}")
         if self.backend not in BACKENDS:
@@ -67,6 +80,9 @@ class RunConfig:
                 raise SpecError(f"{name.replace('_', '-')} must be at least 1")
         if self.swiss_rounds < 0:
             raise SpecError("swiss-rounds must be >= 0")
+        if self.games_per_pair > self.max_games_per_pair:
+            raise SpecError(f"games-per-pair {self.games_per_pair} is above the limit {self.max_games_per_pair} "
+                            "(raise it with --max-games-per-pair)")
         self.policy()
 
     def policy(self) -> Policy:
@@ -81,10 +97,52 @@ class RunConfig:
         unknown = sorted(set(data) - known)
         if unknown:
             raise SpecError(f"{where}: unknown key(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
+        check_types(data, where)
         try:
             return cls(**data)
         except TypeError as err:
             raise SpecError(f"{where}: {err}") from None
+
+    def check_plan(self, planned: int) -> None:
+        """Refuse a schedule of more than ``max_matches`` matches (before anything is stored)."""
+        if planned > self.max_matches:
+            raise SpecError(f"this run plans {planned} matches, above the limit {self.max_matches} "
+                            "(raise it with --max-matches)")
+
+
+def _fits(value: Any, expected: Any) -> bool:
+    """Whether a config value has the declared type (bools are not numbers; numbers are finite)."""
+    origin, args = typing.get_origin(expected), typing.get_args(expected)
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, arg) for arg in args)
+    if origin is list:
+        return isinstance(value, list) and all(_fits(v, args[0]) for v in value)
+    if expected is type(None):
+        return value is None
+    if expected is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, expected)
+
+
+def _describe(expected: Any) -> str:
+    names = {int: "an integer", float: "a finite number", bool: "true or false", str: "a string",
+             type(None): "unset"}
+    origin, args = typing.get_origin(expected), typing.get_args(expected)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(a) for a in args)
+    if origin is list:
+        return f"a list of {_describe(args[0]).removeprefix('a ').removeprefix('an ')}s"
+    return names.get(expected, getattr(expected, "__name__", str(expected)))
+
+
+def check_types(data: dict[str, Any], where: str) -> None:
+    """One-line :class:`SpecError` for the first value whose type is not the declared one."""
+    hints = typing.get_type_hints(RunConfig)
+    for key, value in data.items():
+        if key in hints and not _fits(value, hints[key]):
+            raise SpecError(f"{where}: {key} = {value!r} must be {_describe(hints[key])}")
 
 
 def _game_entry(entry: Any, where: str) -> str:

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 
 from arena.match import Policy, aplay_match
 from arena.redact import redact
-from arena.registry import AgentSpec, GameSpec, SpecError, parse_agent, parse_game
+from arena.registry import AgentSpec, GameSpec, SpecError, check_fit, parse_agent, parse_game
 from arena.store import PlannedMatch, Store
 from arena.tournaments import schedule
 from arena.tournaments.config import RunConfig
@@ -47,6 +47,8 @@ def resolve(config: RunConfig, build: bool = True) -> Resolved:
             raise SpecError(f"{game.spec}: duplicate format needs games-per-pair a multiple of {seats} "
                             "and swapped seats, so every deal is played from every seat")
     agents = [parse_agent(a) for a in config.agents]
+    if not config.allow_any:
+        check_fit(agents, games)
     names = [a.name for a in agents]
     for name in names:
         if names.count(name) > 1:
@@ -70,7 +72,10 @@ def first_plan(run_id: str, config: RunConfig, resolved: Resolved) -> list[Plann
 def new_run(store: Store, config: RunConfig) -> str:
     resolved = resolve(config)
     run_id = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
-    store.create_run(run_id, asdict(config), first_plan(run_id, config, resolved))
+    plan = first_plan(run_id, config, resolved)
+    rounds = schedule.swiss_rounds(len(resolved.agents), config.swiss_rounds) if config.schedule == "swiss" else 1
+    config.check_plan(len(plan) * rounds)
+    store.create_run(run_id, asdict(config), plan)
     return run_id
 
 
@@ -137,6 +142,12 @@ def successive_groups(pending: list[PlannedMatch]) -> list[list[PlannedMatch]]:
 
 
 def execute(store: Store, run_id: str, on_done: OnDone | None = None) -> None:
+    """Play every pending match of a run, holding its lease (a second executor of the run is refused)."""
+    with store.lease(run_id):
+        _execute(store, run_id, on_done)
+
+
+def _execute(store: Store, run_id: str, on_done: OnDone | None = None) -> None:
     """Play every pending match of a run (planning further swiss rounds as they become due)."""
     config = RunConfig.from_dict(store.run_config(run_id))
     resolved = resolve(config)

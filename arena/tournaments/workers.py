@@ -16,6 +16,7 @@ from dataclasses import asdict
 from functools import lru_cache
 from typing import Any
 
+from arena.lifeline import die_with_parent
 from arena.store import MatchRows, PlannedMatch, Store, match_rows
 from arena.tournaments.config import RunConfig
 from arena.trajectory import Player
@@ -69,7 +70,8 @@ def run_parallel(store: Store, config: RunConfig, pending: list[PlannedMatch], o
     if config.backend == "ray":
         _run_ray(store, config, config_json, batches, on_done)
         return
-    with ProcessPoolExecutor(max_workers=config.workers, mp_context=multiprocessing.get_context("fork")) as pool:
+    with ProcessPoolExecutor(max_workers=config.workers, mp_context=multiprocessing.get_context("fork"),
+                             initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(play_batch, config_json, [asdict(m) for m in b]): b for b in batches}
         for future in as_completed(futures):
             _finish(store, futures[future], future.result(), on_done)

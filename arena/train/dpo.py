@@ -28,6 +28,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from arena.atomic import atomic_dir
+
 log = logging.getLogger(__name__)
 PAIR_COLUMNS = ("prompt", "chosen", "rejected")
 REPORT = "arena-train.json"
@@ -143,9 +145,6 @@ def train_dpo(data: str | Path, base: str, out: str | Path, options: DPOOptions 
         shutil.rmtree(scratch, ignore_errors=True)
     model = trainer.model
     model.config.use_cache = True
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out, safe_serialization=True)
-    tokenizer.save_pretrained(out)
     history = [h for h in trainer.state.log_history if "loss" in h]
     report = {"base": base, "base_folder": str(folder), "data": str(data), "out": str(out), "options": asdict(opts),
               "pairs": total, "dropped_too_long": dropped, "truncated": truncated, "trained_pairs": len(keep),
@@ -155,7 +154,10 @@ def train_dpo(data: str | Path, base: str, out: str | Path, options: DPOOptions 
               "reward_accuracies": [float(h.get("rewards/accuracies", float("nan"))) for h in history],
               "eval": {k: float(v) for k, v in evaluation.items() if isinstance(v, (int, float))},
               "trl": trl_version, "seconds": round(time.perf_counter() - started, 1)}
-    (out / REPORT).write_text(json.dumps(report, indent=1))
+    with atomic_dir(out) as folder_tmp:  # the folder appears complete (or the old one stays)
+        model.save_pretrained(folder_tmp, safe_serialization=True)
+        tokenizer.save_pretrained(folder_tmp)
+        (folder_tmp / REPORT).write_text(json.dumps(report, indent=1))
     return report
 
 

@@ -309,6 +309,18 @@ class HoldemState(State):
         from arena.games.poker.holdem_text import observation
         return observation(self, player)
 
+    #: the keys of ``turn.data`` (:meth:`observation_data`) and what they hold; ``arena list data GAME``
+    data_keys = {"game": "'holdem'", "seat": "your seat", "num_players": "seats at the table",
+                 "hand": "hands finished", "hands": "hands in the match", "big_blind": "the big blind",
+                 "small_blind": "the small blind", "net_bb": "big blinds won per seat so far",
+                 "over": "whether the match is over", "button": "the button's seat",
+                 "street": "preflop/flop/turn/river", "hole": "your hole cards", "board": "the community cards",
+                 "pot": "chips in the pot", "stacks": "stack per seat", "bets": "bet per seat this street",
+                 "in_hand": "seats still in the hand", "opponents": "opponents still in the hand",
+                 "to_call": "chips to call", "raise_to": "legal raise amounts by action",
+                 "min_raise_to": "the smallest raise-to", "max_raise_to": "the largest raise-to",
+                 "history": "the hand's events as text"}
+
     def observation_data(self, player: int) -> dict[str, Any]:
         from arena.games.poker.holdem_text import observation_data
         return observation_data(self, player)

@@ -244,6 +244,15 @@ class LimitPokerState(State):
                 won += n * m * (1.0 if a > b else 0.5 if a == b else 0.0)
         return won / total
 
+    #: the keys of ``turn.data`` (:meth:`observation_data`) and what they hold; ``arena list data GAME``
+    data_keys = {"game": "the game id", "seat": "your seat", "hand": "hands finished",
+                 "hands": "hands in the match", "net": "chips won per seat so far",
+                 "over": "whether the match is over", "card": "your private card",
+                 "board": "the public card (None before it is dealt)", "position": "0 if you act first, else 1",
+                 "history": "actions per betting round", "infoset": "your information set key",
+                 "pot": "chips in the pot", "to_call": "chips you must add to call",
+                 "opponents": "opponents in the hand", "equity": "your hand's equity"}
+
     def observation_data(self, player: int) -> dict[str, Any]:
         data: dict[str, Any] = {"game": self.game_id, "seat": player, "hand": len(self.records),
                                 "hands": self.hands, "net": list(self.net), "over": self.over}

@@ -227,6 +227,10 @@ class TextArenaState(State):
         lines = [f"[{name}] {message}" for name, message, _ in self._seen[player]]
         return "\n".join(lines) if lines else "[GAME] The game has started; no moves yet."
 
+    #: the keys of ``turn.data`` (:meth:`observation_data`) and what they hold; ``arena list data GAME``
+    data_keys = {"env_id": "the TextArena environment id", "prompt": "TextArena's prompt(s) for you",
+                 "messages": "messages you have seen: {from, text, type}"}
+
     def observation_data(self, player: int) -> dict[str, Any]:
         return {"env_id": self._spec.env_id, "prompt": "\n\n".join(self._prompts[player]),
                 "messages": [{"from": n, "text": m, "type": k} for n, m, k in self._seen[player]]}
