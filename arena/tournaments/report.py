@@ -30,6 +30,7 @@ from typing import Any, TextIO
 
 from arena.store import Store
 from arena.tournaments.bt import MEAN, bt_leaderboard, fit_bt, win_matrix
+from arena.tournaments.core import DEFAULT_PRIOR
 from arena.tournaments.plackett import openskill_ratings, pl_leaderboard
 from arena.tournaments.ratings import Result, elo_history, leaderboard
 from arena.tournaments.report_html import (Html, esc, forest_svg, heatmap_svg, join, line_chart_svg, page_close,
@@ -52,6 +53,7 @@ class Rating:
     n_boot: int = 1000
     seed: int = 0
     anchor: str = MEAN
+    prior: float = DEFAULT_PRIOR
 
     def within(self, results: Sequence[Result]) -> "Rating":
         """These options for a subset of the results (the mean anchor when the anchor agent is not in it)."""
@@ -77,10 +79,10 @@ class MatchRow:
 
 
 def build_report(store: Store, out: Path, run_id: str | None = None, *, n_boot: int = 1000, seed: int = 0,
-                 anchor: str = MEAN) -> Path:
+                 anchor: str = MEAN, prior: float = DEFAULT_PRIOR) -> Path:
     """Write the HTML report of ``run_id`` (every run when None) to ``out``; returns its path.
     ``anchor``: the agent rated 1500 (default: the mean rating is 1500)."""
-    out, rating = Path(out), Rating(n_boot, seed, anchor)
+    out, rating = Path(out), Rating(n_boot, seed, anchor, prior)
     matches = list_matches(store, run_id)
     results = list(store.results(run_id))
     limit = BIG_FIELD_LIMIT if len(matches) > BIG_STORE else FIELD_LIMIT
@@ -128,7 +130,7 @@ def thin(points: list[tuple[int, float]], most: int = MAX_POINTS) -> list[tuple[
 def rated_rows(results: Sequence[Result], stats: dict[str, dict[str, Any]], rating: Rating) -> list[dict[str, Any]]:
     """Leaderboard rows in BT order (agents BT cannot rate last): BT, W/D/L, Elo, metrics, move stats."""
     bt = {r["agent"]: r for r in bt_leaderboard(results, n_boot=rating.n_boot, seed=rating.seed,
-                                                anchor=rating.anchor)}
+                                                anchor=rating.anchor, prior=rating.prior)}
     basic = {r["agent"]: r for r in leaderboard(list(results))}
     order = list(bt) + sorted(set(basic) - set(bt))
     return [{**basic.get(a, {}), **stats.get(a, {}), **bt.get(a, {}), "agent": a} for a in order]
@@ -204,7 +206,7 @@ def leaderboard_section(rows: list[dict[str, Any]], rating: Rating) -> Html:
 
 
 def multiplayer_section(results: list[Result], rating: Rating) -> Html:
-    pl = pl_leaderboard(results, n_boot=rating.n_boot, seed=rating.seed, anchor=rating.anchor)
+    pl = pl_leaderboard(results, n_boot=rating.n_boot, seed=rating.seed, anchor=rating.anchor, prior=rating.prior)
     skill = {r["agent"]: r for r in openskill_ratings(results)}
     heads = ["agent", "PL rating", "95% CI", "rank (95%)", "games", "OpenSkill μ", "σ", "ordinal μ−3σ"]
     body = [[r["agent"], *_rating_cells(r), str(r["games"]), _num(skill.get(r["agent"], {}), "mu", ".2f"),
@@ -264,7 +266,7 @@ def per_game_section(results: list[Result], rating: Rating) -> Html:
                 for i, r in enumerate(rows, 1)]
         parts += [tag("h3", f"{game} — {len(sub)} matches", id=f"game-{slug(game)}"), table(heads, body)]
         if any(len(players) > 2 for _, _, players, _ in sub):
-            pl = pl_leaderboard(sub, n_boot=local.n_boot, seed=local.seed, anchor=local.anchor)
+            pl = pl_leaderboard(sub, n_boot=local.n_boot, seed=local.seed, anchor=local.anchor, prior=local.prior)
             parts.append(table(["agent", "PL rating", "95% CI", "rank (95%)", "games"],
                                [[r["agent"], *_rating_cells(r), str(r["games"])] for r in pl]))
     return join(parts)
