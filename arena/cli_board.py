@@ -193,4 +193,6 @@ def leaderboard_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
 
 def mount(app: typer.Typer) -> None:
     """Register the leaderboard commands on the main app."""
+    from arena.cli_eval import compare_cmd
     app.command("leaderboard")(leaderboard_cmd)
+    app.command("compare")(compare_cmd)

@@ -1,0 +1,66 @@
+"""``arena compare`` (is A better than B? an SPRT over mirrored pairs) and ``arena quality`` (move quality)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import typer
+
+from arena.console import err, fail, out
+from arena.registry import SpecError
+from arena.store import Store, StoreError
+from arena.tournaments.sprt import Verdict
+
+
+def _verdict_text(v: Verdict, a: str, b: str, elo0: float, elo1: float) -> str:
+    what = {"H1": f"{a} is stronger than {b} (accepted H1: elo >= {elo1:g})",
+            "H0": f"{a} is not stronger than {b} by {elo1:g} (accepted H0: elo <= {elo0:g})",
+            "continue": "undecided (the pair limit was reached before the test decided)"}[v.decision]
+    return (f"verdict: {what}\nElo of {a} over {b}: {v.elo:+.1f} [95% CI {v.elo_ci[0]:+.1f}, {v.elo_ci[1]:+.1f}]\n"
+            f"games: {2 * v.pairs} ({v.pairs} mirrored pairs; pentanomial {list(v.counts)}); "
+            f"LLR {v.llr:.2f} in [{v.lower:.2f}, {v.upper:.2f}]")
+
+
+def compare_cmd(a: str = typer.Argument(None, help="agent spec A [NAME=]KIND[:key=value,...]"),
+                b: str = typer.Argument(None, help="agent spec B"),
+                game: str = typer.Option(None, "--game", "-g", help="two-player game spec"),
+                elo0: float = typer.Option(0.0, help="H0: A is no better than this (logistic Elo)"),
+                elo1: float = typer.Option(20.0, help="H1: A is better by at least this"),
+                alpha: float = typer.Option(0.05, help="false-positive rate (accepting H1 when H0 holds)"),
+                beta: float = typer.Option(0.05, help="false-negative rate (accepting H0 when H1 holds)"),
+                batch: int = typer.Option(8, help="pairs played between two looks at the test"),
+                max_pairs: int = typer.Option(1000, "--max-pairs", help="stop undecided after this many pairs"),
+                seed: int = typer.Option(0, help="run seed (pair p plays seed f(seed, p) twice)"),
+                db: str = typer.Option("arena.db", help="SQLite store"),
+                resume: str = typer.Option(None, help="continue this compare run"),
+                as_json: bool = typer.Option(False, "--json", help="print the verdict as JSON")) -> None:
+    """Is A better than B? Mirrored pairs (same seed, seats swapped) until a pentanomial SPRT decides."""
+    from arena.tournaments import compare
+    try:
+        store = Store(db)
+        if resume:
+            run_id = resume
+            params = compare.params_of(store, run_id)
+        else:
+            if not (a and b and game):
+                raise SpecError("give two agents and --game (or --resume RUN_ID)")
+            params = compare.CompareParams(elo0, elo1, alpha, beta, batch, max_pairs)
+            run_id = compare.start(store, a, b, game, params, seed)
+        err.print(f"compare run {run_id} (resume with `arena compare --resume {run_id} --db {db}`)", highlight=False)
+        names = compare.RunConfig.from_dict(store.run_config(run_id)).agents
+
+        def progress(v: Verdict) -> None:
+            err.print(f"{2 * v.pairs} games: LLR {v.llr:.2f} in [{v.lower:.2f}, {v.upper:.2f}], "
+                      f"elo {v.elo:+.1f}", highlight=False)
+        verdict = compare.proceed(store, run_id, None if as_json else progress)
+    except (SpecError, StoreError) as error:
+        fail(str(error))
+    from arena.registry import parse_agent
+    a_name, b_name = (parse_agent(n).name for n in names)
+    if as_json:
+        sys.stdout.write(json.dumps({"run_id": run_id, "a": a_name, "b": b_name, **verdict.to_dict(),
+                                     "elo0": params.elo0, "elo1": params.elo1, "alpha": params.alpha,
+                                     "beta": params.beta}, indent=2) + "\n")
+    else:
+        out.print(_verdict_text(verdict, a_name, b_name, params.elo0, params.elo1), highlight=False)
