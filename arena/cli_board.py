@@ -32,7 +32,8 @@ def _bt(row: dict[str, Any]) -> str:
 def _moves(row: dict[str, Any], columns: list[str]) -> list[str]:
     cells = {"coop": f"{row['metrics']['cooperation_rate']:.0%}" if "cooperation_rate" in row.get("metrics", {})
              else "-", "illegal": f"{row.get('illegal_rate', 0):.1%}", "fallback": f"{row.get('fallback_rate', 0):.1%}",
-             "latency": f"{row.get('mean_latency', 0) * 1000:.0f} ms", "tokens": str(row.get("tokens", 0))}
+             "latency": f"{row.get('mean_latency', 0) * 1000:.0f} ms", "tokens": str(row.get("tokens", 0)),
+             "move quality": quality_text(row.get("quality"))}
     return [cells[c] for c in columns]
 
 
@@ -42,6 +43,19 @@ def move_columns(rows: list[dict[str, Any]]) -> list[str]:
     cols = ["coop"] if any("cooperation_rate" in r.get("metrics", {}) for r in rows) else []
     keys = {"illegal": "illegal_rate", "fallback": "fallback_rate", "latency": "mean_latency", "tokens": "tokens"}
     return cols + [c for c, k in keys.items() if any(r.get(k) for r in rows)]
+
+
+def quality_text(q: dict[str, Any] | None) -> str:
+    """A judged agent's move quality in a few characters (see :mod:`arena.quality`)."""
+    if not q:
+        return "-"
+    if q["kind"] == "chess":
+        return f"ACPL {q['acpl']:.0f}, acc {q['accuracy']:.0f}%, {q['blunders']} blunders"
+    if q["kind"] == "solved":
+        return f"{q['value_losing_share']:.0%} value-losing"
+    if q["kind"] == "regret":
+        return f"regret {q['external_regret_per_round']:.2f}/round"
+    return f"EV loss {q['ev_loss_vs_equilibrium']:.3f}/move"
 
 
 def _table(title: str, columns: list[str]) -> Table:
@@ -56,7 +70,7 @@ def game_table(section: dict[str, Any], stats: dict[str, dict[str, Any]]) -> Tab
     Nash averaging and alpha-rank beside the ratings of win/lose games."""
     payoff_first = section["headline"] == "mean payoff"
     rows = [{**stats.get(r["agent"], {}), **r} for r in section["rows"]]
-    extra = move_columns(rows)
+    extra = move_columns(rows) + (["move quality"] if any(r.get("quality") for r in rows) else [])
     meta = {r["agent"]: r for r in section.get("metagame", {}).get("nash", [])}
     alpha = {r["agent"]: r["mass"] for r in section.get("metagame", {}).get("alpharank", [])}
     title = (f"{section['game']} — {section['utility']}: ranked by {section['headline']} "
@@ -193,6 +207,7 @@ def leaderboard_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
 
 def mount(app: typer.Typer) -> None:
     """Register the leaderboard commands on the main app."""
-    from arena.cli_eval import compare_cmd
+    from arena.cli_eval import compare_cmd, quality_cmd
     app.command("leaderboard")(leaderboard_cmd)
     app.command("compare")(compare_cmd)
+    app.command("quality")(quality_cmd)

@@ -64,3 +64,35 @@ def compare_cmd(a: str = typer.Argument(None, help="agent spec A [NAME=]KIND[:ke
                                      "beta": params.beta}, indent=2) + "\n")
     else:
         out.print(_verdict_text(verdict, a_name, b_name, params.elo0, params.elo1), highlight=False)
+
+
+def quality_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
+                run_id: str = typer.Option(None, "--run", help="one run (default: every run in the store)"),
+                depth: int = typer.Option(10, min=1, help="Stockfish search depth per chess position"),
+                stockfish: str = typer.Option("", help="path of the Stockfish binary (default: on PATH)"),
+                as_json: bool = typer.Option(False, "--json", help="print the per-agent summary as JSON")) -> None:
+    """Judge every move (chess: Stockfish; tic-tac-toe/connect-four: solved values; Kuhn/Leduc: EV loss;
+    matrix games: regret) and store it with each step; prints the per-agent summary."""
+    from rich.table import Table
+
+    from arena.quality import quality_pass, summarise
+    try:
+        store = Store(db)
+        if run_id:
+            store.run_config(run_id)
+        judged = quality_pass(store, run_id, depth, stockfish)
+    except (StoreError, RuntimeError) as error:
+        fail(str(error))
+    summary = summarise(store, run_id)
+    err.print(f"judged {judged} match(es)", highlight=False)
+    if as_json:
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+        return
+    for game, agents in sorted(summary.items()):
+        keys = [k for k in next(iter(agents.values())) if k != "kind"]
+        table = Table(title=f"move quality — {game}", title_justify="left")
+        for col in ["agent", *keys]:
+            table.add_column(col.replace("_", " "), justify="left" if col == "agent" else "right")
+        for agent, row in sorted(agents.items()):
+            table.add_row(agent, *(f"{row[k]:g}" for k in keys))
+        out.print(table)

@@ -77,8 +77,17 @@ def document(results: list[Result], stats: dict[str, dict[str, Any]] | None = No
 
 
 def store_document(store: Store, run_id: str | None = None, **options: Any) -> dict[str, Any]:
+    """:func:`document` of a store or run, with replicates marked, payoffs paired by seed and each
+    game's rows carrying ``quality`` (the move quality of ``arena quality``, when judged)."""
+    from arena.quality import summarise
     results, keys, seeds = stored_results(store, run_id)
-    return document(results, agent_stats(store, run_id), run_id, keys=keys, seeds=seeds, **options)
+    doc = document(results, agent_stats(store, run_id), run_id, keys=keys, seeds=seeds, **options)
+    quality = summarise(store, run_id)
+    for section in doc.get("games", []):
+        for row in section["rows"]:
+            if row["agent"] in quality.get(section["game"], {}):
+                row["quality"] = quality[section["game"]][row["agent"]]
+    return doc
 
 
 def deal_price_by_iteration(results: list[Result]) -> list[dict[str, Any]]:
