@@ -18,7 +18,7 @@ from arena.tournaments.headline import game_utility, payoff_rows
 from arena.tournaments.metagame import alpha_rank, contradictions, meta_game, nash_averaging
 from arena.tournaments.replicates import collapse, stored_results
 from arena.tournaments.runner import execute, new_run
-from arena.tournaments.sprt import bounds, expected_score, llr, pentanomial, sprt
+from arena.tournaments.sprt import pentanomial, simulate, sprt
 from arena.tournaments.summary import document, store_document
 from arena.trajectory import Outcome, Player
 from tests.conftest import run_cli
@@ -169,31 +169,13 @@ def test_quick_prisoners_dilemma_ranks_by_mean_payoff(tmp_path: Path) -> None:
 
 
 # --- SPRT ---------------------------------------------------------------------------
-def simulate_sprt(elo: float, seed: int, runs: int = 100, max_pairs: int = 5000, every: int = 8,
-                  draw: float = 0.4) -> list[str]:
-    """Verdicts of `runs` SPRTs (elo0=0, elo1=20, alpha=beta=0.05) on synthetic game pairs between
-    agents `elo` apart (each game win/draw/loss with the expected score of `elo`), looking every
-    `every` pairs."""
-    rng = np.random.default_rng(seed)
-    s = expected_score(elo)
-    games = rng.choice(3, size=(runs, max_pairs, 2), p=[1 - s - draw / 2, draw, s - draw / 2])
-    counts = np.eye(5)[games.sum(-1)].cumsum(1)[:, every - 1::every]
-    low, high = bounds(0.05, 0.05)
-    values = llr(counts, 0.0, 20.0)
-    verdicts = []
-    for run in range(runs):
-        stop = np.nonzero((values[run] >= high) | (values[run] <= low))[0]
-        verdicts.append("continue" if not len(stop) else "H1" if values[run, stop[0]] >= high else "H0")
-        if run < 3 and len(stop):  # the public function agrees at the stopping point
-            pairs = (games[run, : (stop[0] + 1) * every].sum(-1) / 2).tolist()
-            assert sprt(pairs).decision == verdicts[-1]
-    return verdicts
-
-
 @pytest.mark.parametrize("elo, right", [(0.0, "H0"), (20.0, "H1")])
 def test_sprt_decides_right_at_each_hypothesis(elo: float, right: str) -> None:
-    verdicts = simulate_sprt(elo, seed=int(elo))
-    assert "continue" not in verdicts and verdicts.count(right) >= 95
+    # 100 SPRTs (elo0=0, elo1=20, alpha=beta=0.05) on synthetic agents exactly elo apart
+    sim = simulate(elo, runs=100, seed=int(elo))
+    assert "continue" not in sim.verdicts and sim.verdicts.count(right) >= 95
+    for run in range(5):  # the public function agrees with the vectorised simulation where it stopped
+        assert sprt((sim.outcomes[run, : sim.pairs[run]] / 2).tolist()).decision == sim.verdicts[run]
 
 
 def test_sprt_small_cases() -> None:
