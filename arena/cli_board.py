@@ -73,7 +73,7 @@ def game_table(section: dict[str, Any], stats: dict[str, dict[str, Any]]) -> Tab
     extra = move_columns(rows) + (["move quality"] if any(r.get("quality") for r in rows) else [])
     meta = {r["agent"]: r for r in section.get("metagame", {}).get("nash", [])}
     alpha = {r["agent"]: r["mass"] for r in section.get("metagame", {}).get("alpharank", [])}
-    title = (f"{section['game']} — {section['utility']}: ranked by {section['headline']} "
+    title = (f"{section['game'] or 'results'} — {section['utility']}: ranked by {section['headline']} "
              f"({section['matches']} matches, {section['distinct']} distinct)")
     head = (["mean payoff [95% CI]", "BT [95% CI]"] if payoff_first
             else ["BT [95% CI]", "rank", "Nash p", "α-rank", "mean payoff"])
@@ -113,7 +113,7 @@ def print_document(document: dict[str, Any], overall: bool = False) -> None:
     stats = {r["agent"]: r for r in document["leaderboard"]}
     for section in sections:
         out.print(game_table(section, stats))
-        out.print(f"a win in {section['game']}: {section['win']}", highlight=False)
+        out.print(f"a win in {section['game'] or 'these results'}: {section['win']}", highlight=False)
         if section.get("fit"):
             out.print(f"fit: {section['fit']['message']} ({section['fit']['folds']}-fold cross-validation)",
                       highlight=False)
