@@ -33,7 +33,8 @@ def document(results: list[Result], stats: dict[str, dict[str, Any]] | None = No
     see :mod:`arena.tournaments.replicates`; default: every match distinct); ``seeds`` pair the payoff
     bootstrap. Keys beside the pooled ``leaderboard``: ``prior``, ``replicates`` ({matches, distinct,
     groups}), ``games`` (one section per game, :mod:`arena.tournaments.pergame`); pooled rows add
-    ``distinct`` and ``normalised_score``."""
+    ``distinct`` and ``normalised_score``. Ratings, ``win_matrix`` and ``plackett_luce`` are computed
+    from the distinct matches; W/D/L, mean scores and OpenSkill from every match."""
     rows = leaderboard(results)
     doc: dict[str, Any] = {"run_id": run_id, "leaderboard": rows, "pairs": pairs(results)}
     if any(o.metrics.get("duplicate") for _, _, _, o in results):
