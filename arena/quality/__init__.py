@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 BOARD_GAMES = ("tic-tac-toe", "connect-four")
 CHESS = ("chess", "chess960")
 POKER = ("kuhn-poker", "leduc-poker")
+CLASSES = (("inaccuracy", "inaccuracies"), ("mistake", "mistakes"), ("blunder", "blunders"))
 
 
 class Judges:
@@ -191,8 +192,7 @@ def aggregate(moves: list[dict[str, Any]]) -> dict[str, Any]:
     row: dict[str, Any] = {"kind": kind, "moves": len(moves)}
     if kind == "chess":
         row.update(acpl=_mean([m["cp_loss"] for m in moves]), accuracy=_mean([m["accuracy"] for m in moves]),
-                   **{plural: sum(m["class"] == c for m in moves)
-                      for c, plural in (("inaccuracy", "inaccuracies"), ("mistake", "mistakes"), ("blunder", "blunders"))})
+                   **{plural: sum(m["class"] == c for m in moves) for c, plural in CLASSES})
     elif kind == "solved":
         row.update(value_losing_share=_mean([float(m["value_losing"]) for m in moves]),
                    mean_value_loss=_mean([m["loss"] for m in moves]))

@@ -16,12 +16,13 @@ def match_regret(final: Any) -> tuple[list[float], list[list[float]]]:
     repeated matrix game (a state with ``table`` and ``moves``)."""
     table, moves = final.table, final.moves
     totals, instant = [], [[], []]
+
+    def pay(player: int, mine: str, theirs: str) -> float:
+        return (table.cell(mine, theirs) if player == 0 else table.cell(theirs, mine))[player]
+
     for player, actions in ((0, table.row_actions), (1, table.col_actions)):
-        def pay(mine: str, theirs: str) -> float:
-            cell = table.cell(mine, theirs) if player == 0 else table.cell(theirs, mine)
-            return cell[player]
-        got = [pay(m[player], m[1 - player]) for m in moves]
-        best_fixed = max(sum(pay(a, m[1 - player]) for m in moves) for a in actions)
+        got = [pay(player, m[player], m[1 - player]) for m in moves]
+        best_fixed = max(sum(pay(player, a, m[1 - player]) for m in moves) for a in actions)
         totals.append(best_fixed - sum(got))
-        instant[player] = [max(pay(a, m[1 - player]) for a in actions) - g for m, g in zip(moves, got)]
+        instant[player] = [max(pay(player, a, m[1 - player]) for a in actions) - g for m, g in zip(moves, got)]
     return totals, instant
