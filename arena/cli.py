@@ -25,6 +25,7 @@ from rich.table import Table
 
 from arena import jsonsafe
 from arena.atomic import write_text
+from arena import cli_board as board
 from arena.cli_data import export_app, mount
 from arena.cli_play import register as register_play
 from arena.console import err, fail, json_flag, out
@@ -34,7 +35,7 @@ from arena.tournaments.config import build_config
 from arena.tournaments.plackett import rate_jsonl
 from arena.tournaments.ratings import leaderboard
 from arena.tournaments.runner import execute, new_run
-from arena.tournaments.summary import document, store_document
+from arena.tournaments.summary import document
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Tournaments of LLM agents, search agents and baselines on strategic games.")
@@ -42,6 +43,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 mount(app)  # export preferences, train dpo, selfplay (arena/cli_data.py)
 register_play(app)  # arena play (arena/cli_play.py)
+board.mount(app)  # leaderboard, compare, quality (arena/cli_board.py)
 
 
 @export_app.command("phh")
@@ -127,6 +129,7 @@ def run(
     db: str = typer.Option("arena.db", help="SQLite store"),
     resume: str = typer.Option(None, help="finish the pending matches of this run id"),
     as_json: bool = json_flag("print one JSON document instead of tables"),
+    prior: float = typer.Option(board.DEFAULT_PRIOR, min=0.0, help=board.PRIOR_HELP),
 ) -> None:
     """Play a tournament (a small quickstart when no spec, game or agent is given)."""
     overrides = {"games": game, "agents": agent, "games_per_pair": games_per_pair, "schedule": schedule,
@@ -146,23 +149,19 @@ def run(
         _execute_live(store, run_id, quiet=as_json)
     except (SpecError, StoreError) as error:
         fail(str(error))
-    _report(store, run_id, as_json)
+    _report(store, run_id, as_json, prior=prior)
 
 
 def _report(store: Store, run_id: str | None, as_json: bool, **options: Any) -> None:
-    """The results document (leaderboard with ratings and move statistics, pairs) as JSON or tables."""
-    try:
-        doc = store_document(store, run_id, **options)
-    except (ValueError, StoreError) as error:
-        fail(str(error))
-    _print(doc, as_json)
+    """The results document (one table per game, ratings, move statistics) as JSON or tables."""
+    board.report(store, run_id, as_json, **options)
 
 
 def _print(doc: dict[str, Any], as_json: bool) -> None:
     if as_json:
         sys.stdout.write(jsonsafe.dumps(doc, indent=2) + "\n")
     else:
-        _print_leaderboard(doc)
+        board.print_document(doc)
 
 
 def _execute_live(store: Store, run_id: str, quiet: bool) -> None:
@@ -195,80 +194,12 @@ def _live_table(store: Store, run_id: str) -> Table:
     return table
 
 
-def _print_leaderboard(document: dict[str, Any]) -> None:
-    table = Table(title=f"leaderboard — run {document['run_id'] or 'all'}")
-    columns = ["#", "agent", "games", "W", "D", "L", "mean score", "BT (95% CI)", "rank", "Elo", "coop",
-               "illegal", "fallback", "latency", "tokens"]
-    for col in columns:
-        table.add_column(col, justify="left" if col == "agent" else "right")
-    for i, row in enumerate(document["leaderboard"], 1):
-        bt = f"{row['bt']:.0f} [{row['bt_ci'][0]:.0f}, {row['bt_ci'][1]:.0f}]" if "bt" in row else "-"
-        ranks = "{}-{}".format(*row["rank_interval"]) if "rank_interval" in row else "-"
-        table.add_row(str(i), escape(row["agent"]), str(row["games"]), str(row["wins"]), str(row["draws"]),
-                      str(row["losses"]), f"{row['mean_score']:.2f}", bt, ranks, f"{row['elo']:.0f}",
-                      f"{row['metrics']['cooperation_rate']:.0%}" if "cooperation_rate" in row["metrics"] else "-",
-                      f"{row.get('illegal_rate', 0):.1%}", f"{row.get('fallback_rate', 0):.1%}",
-                      f"{row.get('mean_latency', 0) * 1000:.0f} ms", str(row.get("tokens", 0)))
-    out.print(table)
-    if document.get("duplicate"):
-        dup = Table(title="duplicate poker: big blinds per 100 hands (95% CI over duplicate groups)")
-        for col in ("game", "agent", "bb/100", "95% CI", "mbb/hand", "hands", "groups"):
-            dup.add_column(col, justify="left" if col in ("game", "agent") else "right")
-        for r in document["duplicate"]:
-            dup.add_row(escape(r["game"]), escape(r["agent"]), f"{r['bb_per_100']:.1f}", f"[{r['ci_low']:.1f}, "
-                        f"{r['ci_high']:.1f}]", f"{r['mbb_per_hand']:.0f}", str(r["hands"]), str(r["groups"]))
-        out.print(dup)
-    if document.get("roles"):
-        roles = Table(title="by role (win rate against the role's base rate)")
-        for col in ("agent", "role", "games", "win rate", "base rate", "survival", "vote accuracy"):
-            roles.add_column(col, justify="left" if col in ("agent", "role") else "right")
-        for r in document["roles"]:
-            roles.add_row(escape(r["agent"]), r["role"], str(r["games"]), f"{r['win_rate']:.0%}", f"{r['base_rate']:.0%}",
-                          f"{r['survival']:.0%}", "-" if r["vote_accuracy"] is None else f"{r['vote_accuracy']:.0%}")
-        out.print(roles)
-        team = Table(title="team ratings (role configuration as covariate; 95% CI)")
-        for col in ("agent", "rating", "95% CI"):
-            team.add_column(col, justify="left" if col == "agent" else "right")
-        for r in document["team_ratings"]["ratings"]:
-            team.add_row(escape(r["agent"]), f"{r['rating']:.0f}", f"[{r['ci_low']:.0f}, {r['ci_high']:.0f}]")
-        out.print(team)
-    if document.get("iterations"):
-        its = Table(title="deal price by successive game of each pair")
-        for col in ("game", "game #", "matches", "deal rate", "mean price", "std"):
-            its.add_column(col, justify="left" if col == "game" else "right")
-        for r in document["iterations"]:
-            its.add_row(escape(r["game"]), str(r["iteration"]), str(r["matches"]), f"{r['deal_rate']:.0%}",
-                        "-" if r["mean_deal_price"] is None else f"{r['mean_deal_price']:.2f}",
-                        "-" if r["std_deal_price"] is None else f"{r['std_deal_price']:.2f}")
-        out.print(its)
-    if document.get("anchor"):
-        where = "the mean rating" if document["anchor"] == "mean" else document["anchor"]
-        out.print(f"Bradley–Terry on the Elo scale, {where} = 1500; "
-                  "95% intervals by bootstrap over whole matches.", highlight=False)
-
-
-@app.command("leaderboard")
-def leaderboard_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
-                    run_id: str = typer.Option(None, "--run", help="one run (default: every run in the store)"),
-                    anchor: str = typer.Option(None, help="agent fixed at 1500 (default: the mean rating)"),
-                    seat_advantage: bool = typer.Option(False, "--seat-advantage", metavar="", help="fit a first-seat advantage"),
-                    bootstrap: int = typer.Option(1000, help="bootstrap replicates for the intervals"),
-                    as_json: bool = json_flag()) -> None:
-    """Recompute the leaderboard and ratings from stored outcomes."""
-    try:
-        store = Store(db, must_exist=True)
-        if run_id:
-            store.run_config(run_id)
-    except StoreError as error:
-        fail(str(error))
-    _report(store, run_id, as_json, anchor=anchor, seat_advantage=seat_advantage, n_boot=bootstrap)
-
-
 @app.command("report")
 def report_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
                out_path: str = typer.Option("report.html", "--out", help="the HTML file to write"),
                run_id: str = typer.Option(None, "--run", help="one run (default: every run in the store)"),
-               anchor: str = typer.Option(None, help="agent fixed at 1500 (default: the mean rating)")) -> None:
+               anchor: str = typer.Option(None, help="agent fixed at 1500 (default: the mean rating)"),
+               prior: float = typer.Option(board.DEFAULT_PRIOR, min=0.0, help=board.PRIOR_HELP)) -> None:
     """Write one self-contained HTML report: ratings with CIs, heatmaps, rating plot, every transcript."""
     from arena.tournaments.bt import MEAN
     from arena.report import build_report
@@ -276,7 +207,7 @@ def report_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
         store = Store(db, must_exist=True)
         if run_id:
             store.run_config(run_id)
-        path = build_report(store, Path(out_path), run_id, anchor=anchor or MEAN)
+        path = build_report(store, Path(out_path), run_id, anchor=anchor or MEAN, prior=prior)
     except (StoreError, ValueError, OSError) as error:
         fail(str(error))
     err.print(f"wrote {path}", highlight=False)
@@ -286,10 +217,11 @@ def report_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
 def rate_cmd(path: str = typer.Argument(..., help="JSONL: one result per line, players with ranks or scores"),
              anchor: str = typer.Option(None, help="agent fixed at 1500 (default: the mean rating)"),
              bootstrap: int = typer.Option(1000, help="bootstrap replicates for the intervals"),
+             prior: float = typer.Option(board.DEFAULT_PRIOR, min=0.0, help=board.PRIOR_HELP),
              as_json: bool = json_flag()) -> None:
     """Rate results from elsewhere (e.g. {"players": ["a", "b"], "ranks": [1, 2]} per line)."""
     try:
-        doc = document(rate_jsonl(path), anchor=anchor, n_boot=bootstrap)
+        doc = document(rate_jsonl(path), anchor=anchor, n_boot=bootstrap, prior=prior)
     except FileNotFoundError:
         fail(f"no such file: {path}")
     except OSError as error:

@@ -31,6 +31,7 @@ from arena.report.page import environment
 from arena.report.sections import Rating
 from arena.store import Store
 from arena.tournaments.bt import MEAN
+from arena.tournaments.core import DEFAULT_PRIOR
 from arena.tournaments.ratings import Result
 from arena.trajectory import Outcome, Player, Trajectory
 
@@ -55,12 +56,12 @@ class MatchRow:
 
 
 def build_report(store: Store | str | Path, out: str | Path, run_id: str | None = None, *, n_boot: int = 1000,
-                 seed: int = 0, anchor: str = MEAN) -> Path:
+                 seed: int = 0, anchor: str = MEAN, prior: float = DEFAULT_PRIOR) -> Path:
     """Write the HTML report of ``run_id`` (every run when None) of a store (or a store's path) to
     ``out``; returns its path.  ``anchor``: the agent rated 1500 (default: the mean rating is 1500)."""
     if not isinstance(store, Store):
         store = Store(store, must_exist=True)
-    out, rating = Path(out), Rating(n_boot, seed, anchor)
+    out, rating = Path(out), Rating(n_boot, seed, anchor, prior)
     matches = list_matches(store, run_id)
     results = list(store.results(run_id))
     limit = BIG_FIELD_LIMIT if len(matches) > BIG_STORE else FIELD_LIMIT
@@ -155,7 +156,8 @@ def results_document(store: Store, run_id: str | None, results: list[Result], ra
     from arena.tournaments.summary import store_document
     anchor = None if rating.anchor == MEAN else rating.anchor
     try:
-        doc = store_document(store, run_id, anchor=anchor, n_boot=rating.n_boot, seed=rating.seed)
+        doc = store_document(store, run_id, anchor=anchor, n_boot=rating.n_boot, seed=rating.seed,
+                             prior=rating.prior)
     except ValueError as err:
         log.warning("results document left out: %s", err)
         return None

@@ -16,6 +16,7 @@ from typing import Any
 
 from arena.report import charts
 from arena.tournaments.bt import MEAN, bt_leaderboard, fit_bt, win_matrix
+from arena.tournaments.core import DEFAULT_PRIOR
 from arena.tournaments.plackett import openskill_ratings, pl_leaderboard
 from arena.tournaments.ratings import Result, elo_history, leaderboard
 
@@ -30,6 +31,7 @@ class Rating:
     n_boot: int = 1000
     seed: int = 0
     anchor: str = MEAN
+    prior: float = DEFAULT_PRIOR
 
     def within(self, results: Sequence[Result]) -> "Rating":
         """These options for a subset of the results (the mean anchor when the anchor agent is not in it)."""
@@ -59,7 +61,7 @@ def thin(points: list[tuple[int, float]], most: int = MAX_POINTS) -> list[tuple[
 def rated_rows(results: Sequence[Result], stats: dict[str, dict[str, Any]], rating: Rating) -> list[dict[str, Any]]:
     """Leaderboard rows in BT order (agents BT cannot rate last): BT, W/D/L, Elo, metrics, move stats."""
     bt = {r["agent"]: r for r in bt_leaderboard(results, n_boot=rating.n_boot, seed=rating.seed,
-                                                anchor=rating.anchor)}
+                                                anchor=rating.anchor, prior=rating.prior)}
     basic = {r["agent"]: r for r in leaderboard(list(results))}
     order = list(bt) + sorted(set(basic) - set(bt))
     return [{**basic.get(a, {}), **stats.get(a, {}), **bt.get(a, {}), "agent": a} for a in order]
@@ -99,7 +101,8 @@ def leaderboard_section(rows: list[dict[str, Any]], rating: Rating) -> dict[str,
 
 
 def multiplayer_section(results: list[Result], rating: Rating) -> dict[str, Any]:
-    pl = pl_leaderboard(results, n_boot=rating.n_boot, seed=rating.seed, anchor=rating.anchor)
+    pl = pl_leaderboard(results, n_boot=rating.n_boot, seed=rating.seed, anchor=rating.anchor,
+                        prior=rating.prior)
     skill = {r["agent"]: r for r in openskill_ratings(results)}
     heads = ["agent", "PL rating", "95% CI", "rank (95%)", "games", "OpenSkill μ", "σ", "ordinal μ−3σ"]
     body = [[r["agent"], *rating_cells(r), str(r["games"]), num(skill.get(r["agent"], {}), "mu", ".2f"),
@@ -147,7 +150,8 @@ def per_game_section(results: list[Result], rating: Rating) -> list[dict[str, An
                 for i, r in enumerate(rated_rows(sub, {}, local), 1)]
         tables = [table(heads, body)]
         if any(len(players) > 2 for _, _, players, _ in sub):
-            pl = pl_leaderboard(sub, n_boot=local.n_boot, seed=local.seed, anchor=local.anchor)
+            pl = pl_leaderboard(sub, n_boot=local.n_boot, seed=local.seed, anchor=local.anchor,
+                                prior=local.prior)
             tables.append(table(["agent", "PL rating", "95% CI", "rank (95%)", "games"],
                                 [[r["agent"], *rating_cells(r), str(r["games"])] for r in pl]))
         out.append({"game": game, "matches": len(sub), "tables": tables})

@@ -1,15 +1,16 @@
 """Bradley–Terry ratings with bootstrap intervals: pure functions of match outcomes.
 
 Model. P(i beats j) = σ(θ_i − θ_j + h), θ in logits, reported on the Elo scale
-(400/ln 10 Elo points per logit) and anchored so that one agent (default: the first
-name alphabetically) has a given rating (default 1500). An N-player match counts as
+(400/ln 10 Elo points per logit) and anchored so that the mean rating (or one named
+agent) has a given rating (default 1500). An N-player match counts as
 every pair its ranks imply (one game per pair); a tie counts as half a win for each
 side. `h`, fitted only when asked, is the advantage of the lower-numbered seat of a
 pair: seat 0 (first mover / home) in a two-player game.
 
-Fit. Penalised maximum likelihood: a Gaussian prior of precision `prior` on every
-parameter (penalty prior/2·Σθ², default 1e-6, so an agent that won every game stays
-finite), by Newton's method with step halving, vectorised over bootstrap replicates.
+Fit. Penalised maximum likelihood with the shared core of :mod:`arena.tournaments.core`:
+`prior` virtual draws of every parameter against an average opponent (default 2, so an
+agent that won every game stays finite; 0 = plain MLE), Newton's method with step
+halving, vectorised over bootstrap replicates.
 Matches are first reduced to distinct *match types* (same agents in the same seats
 with the same ranks) and their counts, so the cost does not grow with the number of
 matches.
@@ -24,20 +25,21 @@ the seed only: the order of the results does not matter.
 from __future__ import annotations
 
 import itertools
-import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import sparse
 from scipy.special import expit, log_expit
-from scipy.stats import rankdata
 
+from arena.tournaments.core import (DEFAULT_PRIOR, ELO_PER_LOGIT, MEAN, anchor_index, bootstrap_counts,
+                                    interval_rows, newton, to_elo, with_prior)
 from arena.tournaments.ratings import Result
 
-ELO_PER_LOGIT = 400.0 / math.log(10.0)
+__all__ = ["DEFAULT_PRIOR", "ELO_PER_LOGIT", "MEAN", "anchor_index", "bootstrap_counts", "interval_rows", "newton",
+           "to_elo", "fit_bt", "bootstrap_bt", "bt_leaderboard", "win_matrix", "wilson", "pair_data", "match_types"]
 Z95 = 1.959963984540054
 Signature = tuple[tuple[str, int], ...]  # (agent, rank) in seat order
 
@@ -101,30 +103,6 @@ def pair_data(results: Iterable[Result]) -> PairData:
                     games_played(types, counts, agents))
 
 
-def newton(value: Callable[[np.ndarray], np.ndarray],
-           derivatives: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
-           theta: np.ndarray, gauge: np.ndarray, max_iter: int = 200, tol: float = 1e-9) -> np.ndarray:
-    """Minimise B convex objectives at once. `value(θ)` -> (B,), `derivatives(θ)` -> gradient (B, P)
-    and Hessian (B, P, P). `gauge` spans the direction the likelihood cannot see (all θ shifted
-    together); adding gauge·gaugeᵀ keeps the Hessian invertible without moving the optimum."""
-    lift = np.outer(gauge, gauge)
-    for _ in range(max_iter):
-        grad, hess = derivatives(theta)
-        step = -np.linalg.solve(hess + lift, grad[..., None])[..., 0]
-        before = value(theta)
-        scale = np.ones(len(theta))
-        for _ in range(40):
-            worse = value(theta + scale[:, None] * step) > before + 1e-12 * (1.0 + np.abs(before))
-            if not worse.any():
-                break
-            scale[worse] /= 2
-        step *= scale[:, None]
-        theta = theta + step
-        if np.abs(step).max(initial=0.0) < tol:
-            break
-    return theta
-
-
 def _design(data: PairData, seat_advantage: bool) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
     """X (C, P): +1 for `first`, −1 for `second`, +1 in the seat column; and X⊗X row-wise (C, P²)."""
     k, c = len(data.agents), len(data.first)
@@ -148,45 +126,16 @@ def fit_logits(data: PairData, counts: np.ndarray, seat_advantage: bool, prior: 
 
     def value(theta: np.ndarray) -> np.ndarray:
         d = (x @ theta.T).T
-        return -(wins * log_expit(d) + (games - wins) * log_expit(-d)).sum(1) + 0.5 * prior * (theta**2).sum(1)
+        return -(wins * log_expit(d) + (games - wins) * log_expit(-d)).sum(1)
 
     def derivatives(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         q = expit((x @ theta.T).T)
-        grad = -(x.T @ (wins - games * q).T).T + prior * theta
-        hess = (xx.T @ (games * q * (1 - q)).T).T.reshape(-1, p, p) + prior * np.eye(p)
+        grad = -(x.T @ (wins - games * q).T).T
+        hess = (xx.T @ (games * q * (1 - q)).T).T.reshape(-1, p, p)
         return grad, hess
 
     gauge = np.r_[np.ones(len(data.agents)), np.zeros(p - len(data.agents))]
-    return newton(value, derivatives, np.zeros((len(counts), p)), gauge)
-
-
-def bootstrap_counts(counts: np.ndarray, n_boot: int, rng: np.random.Generator,
-                     width: int) -> Iterator[np.ndarray]:
-    """Resampled match-type counts in chunks of (≤chunk, T): whole matches drawn with replacement."""
-    total = int(counts.sum())
-    chunk = max(1, min(n_boot, 4_000_000 // max(width, 1)))
-    for start in range(0, n_boot, chunk):
-        yield rng.multinomial(total, counts / total, size=min(chunk, n_boot - start))
-
-
-MEAN = "mean"  # anchor value: the mean rating (not one agent) sits at the anchor rating
-
-
-def anchor_index(agents: list[str], anchor: str | None) -> int:
-    """Index of the anchor agent; -1 for :data:`MEAN` (the average is anchored instead)."""
-    if anchor is None:
-        return 0
-    if anchor == MEAN and MEAN not in agents:
-        return -1
-    if anchor not in agents:
-        raise ValueError(f"anchor {anchor!r} is not among the rated agents: {', '.join(agents)}")
-    return agents.index(anchor)
-
-
-def to_elo(theta: np.ndarray, anchor: int, anchor_rating: float) -> np.ndarray:
-    """Logits (..., K) -> Elo with the anchor agent (or, for -1, the mean) at `anchor_rating`."""
-    ref = theta.mean(axis=-1, keepdims=True) if anchor < 0 else theta[..., anchor : anchor + 1]
-    return anchor_rating + ELO_PER_LOGIT * (theta - ref)
+    return with_prior(value, derivatives, np.zeros((len(counts), p)), prior, gauge)
 
 
 @dataclass(frozen=True)
@@ -197,7 +146,7 @@ class BTFit:
 
 
 def fit_bt(results: Iterable[Result], *, anchor: str | None = None, anchor_rating: float = 1500.0,
-           seat_advantage: bool = False, prior: float = 1e-6) -> BTFit:
+           seat_advantage: bool = False, prior: float = DEFAULT_PRIOR) -> BTFit:
     data = pair_data(results)
     if not data.agents:
         return BTFit({}, 0.0 if seat_advantage else None, {})
@@ -211,7 +160,7 @@ def fit_bt(results: Iterable[Result], *, anchor: str | None = None, anchor_ratin
 
 def bootstrap_bt(results: Iterable[Result], *, n_boot: int = 1000, seed: int = 0, anchor: str | None = None,
                  anchor_rating: float = 1500.0, seat_advantage: bool = False,
-                 prior: float = 1e-6) -> tuple[list[str], np.ndarray]:
+                 prior: float = DEFAULT_PRIOR) -> tuple[list[str], np.ndarray]:
     """Agents and (n_boot, K[+1]) bootstrap ratings in Elo; the last column is the seat advantage
     (Elo) when `seat_advantage`."""
     data = pair_data(results)
@@ -229,24 +178,9 @@ def bootstrap_bt(results: Iterable[Result], *, n_boot: int = 1000, seed: int = 0
     return data.agents, np.concatenate(out)
 
 
-def interval_rows(agents: list[str], point: np.ndarray, boots: np.ndarray, games: np.ndarray,
-                  level: float = 0.95) -> list[dict[str, Any]]:
-    """Leaderboard rows from point ratings (K,) and bootstrap ratings (B, K), best first."""
-    tail = (1.0 - level) / 2
-    low, high = np.quantile(boots, [tail, 1 - tail], axis=0)
-    ranks = rankdata(-point, method="min")
-    boot_ranks = rankdata(-boots, method="min", axis=1)
-    rank_low = np.quantile(boot_ranks, tail, axis=0, method="lower")
-    rank_high = np.quantile(boot_ranks, 1 - tail, axis=0, method="higher")
-    rows = [{"agent": a, "rating": float(point[i]), "ci_low": float(low[i]), "ci_high": float(high[i]),
-             "rank": int(ranks[i]), "rank_low": int(rank_low[i]), "rank_high": int(rank_high[i]),
-             "games": int(games[i])} for i, a in enumerate(agents)]
-    return sorted(rows, key=lambda r: (-r["rating"], r["agent"]))
-
-
 def bt_leaderboard(results: Sequence[Result], *, n_boot: int = 1000, seed: int = 0, level: float = 0.95,
                    anchor: str | None = None, anchor_rating: float = 1500.0, seat_advantage: bool = False,
-                   prior: float = 1e-6) -> list[dict[str, Any]]:
+                   prior: float = DEFAULT_PRIOR) -> list[dict[str, Any]]:
     """Rows (best first): agent, rating, ci_low, ci_high, rank, rank_low, rank_high, games."""
     options = dict(anchor=anchor, anchor_rating=anchor_rating, seat_advantage=seat_advantage, prior=prior)
     fit = fit_bt(results, **options)

@@ -3,8 +3,9 @@
 Plackett–Luce reads a ranking as successive choices: first place is chosen from all n
 players with probability e^θ_i / Σ_k e^θ_k, second from those left, and so on; the
 last player left adds nothing. θ is reported on the same Elo scale as `bt` (400/ln 10
-per logit), anchored the same way, fitted with the same penalised Newton method and
-bootstrapped over whole matches in the same way. A two-player match is exactly one
+per logit), anchored the same way, fitted with the same prior and Newton method (the
+shared core, :mod:`arena.tournaments.core`) and bootstrapped over whole matches in the
+same way. A two-player match is exactly one
 Bradley–Terry game, ties included, so on two-player data `fit_pl` equals `fit_bt`.
 
 Ties are averaged: a tie means "order unknown, every order equally likely", and the
@@ -33,8 +34,8 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from arena.tournaments.bt import (Signature, agents_of, anchor_index, bootstrap_counts, games_played, interval_rows,
-                                  match_types, newton, to_elo)
+from arena.tournaments.bt import Signature, agents_of, games_played, match_types
+from arena.tournaments.core import DEFAULT_PRIOR, anchor_index, bootstrap_counts, interval_rows, to_elo, with_prior
 from arena.tournaments.ratings import Result
 from arena.trajectory import Outcome, Player
 
@@ -135,22 +136,22 @@ def fit_pl_logits(data: RankingData, counts: np.ndarray, prior: float) -> np.nda
         return e, denom, np.log(denom) + top
 
     def value(theta: np.ndarray) -> np.ndarray:
-        return -(chosen * theta).sum(1) + (weight * log_denominators(theta)[2]).sum(1) + 0.5 * prior * (theta**2).sum(1)
+        return -(chosen * theta).sum(1) + (weight * log_denominators(theta)[2]).sum(1)
 
     def derivatives(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         e, denom, _ = log_denominators(theta)
         expected = e * (a.T @ (weight / denom).T).T  # Σ_r w_r π_r
-        grad = expected - chosen + prior * theta
+        grad = expected - chosen
         second = (aa.T @ (weight / denom**2).T).T.reshape(-1, k, k) * e[:, :, None] * e[:, None, :]
         hess = -second
-        hess[:, np.arange(k), np.arange(k)] += expected + prior
+        hess[:, np.arange(k), np.arange(k)] += expected
         return grad, hess
 
-    return newton(value, derivatives, np.zeros((len(counts), k)), np.ones(k))
+    return with_prior(value, derivatives, np.zeros((len(counts), k)), prior, np.ones(k))
 
 
 def fit_pl(results: Iterable[Result], *, anchor: str | None = None, anchor_rating: float = 1500.0,
-           prior: float = 1e-6) -> dict[str, float]:
+           prior: float = DEFAULT_PRIOR) -> dict[str, float]:
     """Plackett–Luce ratings in Elo, anchored."""
     data = ranking_data(results)
     if not data.agents:
@@ -160,7 +161,7 @@ def fit_pl(results: Iterable[Result], *, anchor: str | None = None, anchor_ratin
 
 
 def bootstrap_pl(results: Iterable[Result], *, n_boot: int = 1000, seed: int = 0, anchor: str | None = None,
-                 anchor_rating: float = 1500.0, prior: float = 1e-6) -> tuple[list[str], np.ndarray]:
+                 anchor_rating: float = 1500.0, prior: float = DEFAULT_PRIOR) -> tuple[list[str], np.ndarray]:
     """Agents and (n_boot, K) bootstrap Plackett–Luce ratings in Elo (whole matches resampled)."""
     data = ranking_data(results)
     k = len(data.agents)
@@ -176,7 +177,7 @@ def bootstrap_pl(results: Iterable[Result], *, n_boot: int = 1000, seed: int = 0
 
 def pl_leaderboard(results: Sequence[Result], *, n_boot: int = 1000, seed: int = 0, level: float = 0.95,
                    anchor: str | None = None, anchor_rating: float = 1500.0,
-                   prior: float = 1e-6) -> list[dict[str, Any]]:
+                   prior: float = DEFAULT_PRIOR) -> list[dict[str, Any]]:
     """Rows (best first): agent, rating, ci_low, ci_high, rank, rank_low, rank_high, games."""
     data = ranking_data(results)
     if not data.agents:

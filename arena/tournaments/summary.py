@@ -3,24 +3,38 @@
 Everything here is recomputed from stored outcomes (ratings are pure functions).
 Leaderboard rows carry the quick numbers (games, W/D/L, mean score, online Elo,
 move statistics) and the Bradley–Terry rating with its 95% bootstrap interval and
-rank interval; multi-player results add Plackett–Luce and OpenSkill views.
+rank interval; multi-player results add Plackett–Luce and OpenSkill views. Ratings,
+bootstraps and held-out fits count replicate matches once; ``games`` holds one section
+per game with that game's headline (mean payoff or rating, :mod:`arena.tournaments.headline`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 from arena.store import Store
-from arena.tournaments.bt import MEAN, bt_leaderboard, fit_bt, win_matrix
+from arena.tournaments.bt import MEAN, fit_bt, win_matrix
+from arena.tournaments.core import DEFAULT_PRIOR
+from arena.tournaments.headline import normalised_scores
+from arena.tournaments.pergame import game_sections, rating_fields
 from arena.tournaments.plackett import openskill_ratings, pl_leaderboard
 from arena.tournaments.ratings import Result, leaderboard, pairs
 from arena.tournaments.stats import agent_stats
+from arena.tournaments.replicates import collapse, distinct_per_agent, replicate_groups, stored_results
 from arena.tournaments.teams import role_table, team_ratings
 
 
 def document(results: list[Result], stats: dict[str, dict[str, Any]] | None = None, run_id: str | None = None,
              anchor: str | None = None, seat_advantage: bool = False, n_boot: int = 1000,
-             seed: int = 0) -> dict[str, Any]:
+             seed: int = 0, prior: float = DEFAULT_PRIOR, keys: Sequence[Hashable] | None = None,
+             seeds: Sequence[int] | None = None) -> dict[str, Any]:
+    """The results document. ``keys`` (one per result) mark replicates (equal keys = identical matches,
+    see :mod:`arena.tournaments.replicates`; default: every match distinct); ``seeds`` pair the payoff
+    bootstrap. Keys beside the pooled ``leaderboard``: ``prior``, ``replicates`` ({matches, distinct,
+    groups}), ``games`` (one section per game, :mod:`arena.tournaments.pergame`); pooled rows add
+    ``distinct`` and ``normalised_score``. Ratings, ``win_matrix`` and ``plackett_luce`` are computed
+    from the distinct matches; W/D/L, mean scores and OpenSkill from every match."""
     rows = leaderboard(results)
     doc: dict[str, Any] = {"run_id": run_id, "leaderboard": rows, "pairs": pairs(results)}
     if any(o.metrics.get("duplicate") for _, _, _, o in results):
@@ -28,7 +42,7 @@ def document(results: list[Result], stats: dict[str, dict[str, Any]] | None = No
         doc["duplicate"] = duplicate_leaderboard(results, n_boot=n_boot, seed=seed)
     if any("team" in o.metrics for _, _, _, o in results):
         doc["roles"] = role_table(results)
-        doc["team_ratings"] = team_ratings(results, seed=seed)
+        doc["team_ratings"] = team_ratings(results, n_boot=min(n_boot, 200), seed=seed, prior=prior)
     iterations = deal_price_by_iteration(results)
     if iterations:
         doc["iterations"] = iterations
@@ -38,28 +52,43 @@ def document(results: list[Result], stats: dict[str, dict[str, Any]] | None = No
     if anchor is not None and anchor not in names:
         raise ValueError(f"anchor {anchor!r} is not an agent of these results; valid: {', '.join(sorted(names))}")
     anchor = anchor or MEAN
-    bt = {r["agent"]: r for r in bt_leaderboard(results, n_boot=n_boot, seed=seed, anchor=anchor,
-                                                seat_advantage=seat_advantage)}
+    keys = list(keys) if keys is not None else list(range(len(results)))
+    distinct, counts = collapse(results, keys)
+    doc["prior"] = prior
+    doc["replicates"] = {"matches": len(results), "distinct": len(distinct),
+                         "groups": replicate_groups(distinct, counts)}
+    bt = rating_fields(distinct, n_boot, seed, anchor, prior, seat_advantage)
+    per_agent, normalised = distinct_per_agent(distinct), normalised_scores(results)
     for row in rows:
         row.update((stats or {}).get(row["agent"], {}))
-        b = bt.get(row["agent"])
-        if b:
-            row.update({"bt": round(b["rating"], 1), "bt_ci": [round(b["ci_low"], 1), round(b["ci_high"], 1)],
-                        "rank_interval": [b["rank_low"], b["rank_high"]]})
+        row.update(bt.get(row["agent"], {}))
+        row["distinct"] = per_agent.get(row["agent"], 0)
+        row["normalised_score"] = round(normalised.get(row["agent"], 0.0), 4)
     rows.sort(key=lambda r: (-r.get("bt", r["elo"]), r["agent"]))
-    fit = fit_bt(results, anchor=anchor, seat_advantage=seat_advantage)
+    fit = fit_bt(distinct, anchor=anchor, seat_advantage=seat_advantage, prior=prior)
     doc["anchor"] = anchor
     if seat_advantage:
         doc["seat_advantage_elo"] = fit.seat_advantage
-    doc["win_matrix"] = win_matrix(results, fit).rows()
+    doc["win_matrix"] = win_matrix(distinct, fit).rows()
     if any(len(players) > 2 for _, _, players, _ in results):
-        doc["plackett_luce"] = pl_leaderboard(results, n_boot=n_boot, seed=seed, anchor=anchor)
+        doc["plackett_luce"] = pl_leaderboard(distinct, n_boot=n_boot, seed=seed, anchor=anchor, prior=prior)
         doc["openskill"] = openskill_ratings(results)
+    doc["games"] = game_sections(results, keys, seeds, n_boot=n_boot, seed=seed, anchor=anchor, prior=prior)
     return doc
 
 
 def store_document(store: Store, run_id: str | None = None, **options: Any) -> dict[str, Any]:
-    return document(list(store.results(run_id)), agent_stats(store, run_id), run_id, **options)
+    """:func:`document` of a store or run, with replicates marked, payoffs paired by seed and each
+    game's rows carrying ``quality`` (the move quality of ``arena quality``, when judged)."""
+    from arena.quality import summarise
+    results, keys, seeds = stored_results(store, run_id)
+    doc = document(results, agent_stats(store, run_id), run_id, keys=keys, seeds=seeds, **options)
+    quality = summarise(store, run_id)
+    for section in doc.get("games", []):
+        for row in section["rows"]:
+            if row["agent"] in quality.get(section["game"], {}):
+                row["quality"] = quality[section["game"]][row["agent"]]
+    return doc
 
 
 def deal_price_by_iteration(results: list[Result]) -> list[dict[str, Any]]:

@@ -5,23 +5,22 @@
 - Team Bradley–Terry: P(team A beats team B) = σ(Σθ_A − Σθ_B + β_config·[A is the
   village]), fitted by penalised maximum likelihood with one covariate per role
   configuration ("7p-2w-1s-1d") absorbing how hard the setup is for the village;
-  Elo scale (400/ln 10 per logit), mean at 1500; 95% intervals by a bootstrap over
-  whole matches.  Draws count half.
+  fitted with the shared rating core (:mod:`arena.tournaments.core`: the same
+  virtual-draw prior and Newton method as Bradley–Terry); Elo scale, mean at 1500;
+  95% intervals by a bootstrap over whole matches.  Draws count half.
 - OpenSkill team ratings (Plackett–Luce model) in schedule order.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize
+from scipy.special import expit, log_expit
 
+from arena.tournaments.core import DEFAULT_PRIOR, ELO_PER_LOGIT, to_elo, with_prior
 from arena.tournaments.ratings import Result
-
-ELO = 400.0 / math.log(10.0)
 
 
 def team_results(results: list[Result]) -> list[tuple[list[str], list[str], str, float]]:
@@ -69,26 +68,36 @@ def role_table(results: list[Result]) -> list[dict[str, Any]]:
     return out
 
 
-def _fit(matches: list[tuple[list[int], list[int], int, float]], weights: np.ndarray, k: int, c: int,
-         prior: float) -> np.ndarray:
+def _fit(x: np.ndarray, y: np.ndarray, weights: np.ndarray, prior: float, k: int) -> np.ndarray:
+    """Team BT for each row of match weights (B, M): the shared core (virtual-draw prior, Newton)."""
+    p = x.shape[1]
+    xx = (x[:, :, None] * x[:, None, :]).reshape(len(x), p * p)
+
+    def value(theta: np.ndarray) -> np.ndarray:
+        z = theta @ x.T
+        return -(weights * (y * log_expit(z) + (1 - y) * log_expit(-z))).sum(1)
+
+    def derivatives(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        q = expit(theta @ x.T)
+        grad = -(weights * (y - q)) @ x
+        hess = ((weights * q * (1 - q)) @ xx).reshape(-1, p, p)
+        return grad, hess
+
+    gauge = np.r_[np.ones(k), np.zeros(p - k)]
+    return with_prior(value, derivatives, np.zeros((len(weights), p)), prior, gauge)
+
+
+def _design(matches: list[tuple[list[int], list[int], int, float]], k: int, c: int) -> tuple[np.ndarray, np.ndarray]:
     x = np.zeros((len(matches), k + c))
-    y = np.array([m[3] for m in matches])
     for row, (village, wolves, config, _) in enumerate(matches):
         np.add.at(x[row], village, 1.0)
         np.add.at(x[row], wolves, -1.0)
         x[row, k + config] = 1.0
-
-    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        z = x @ theta
-        p = 1 / (1 + np.exp(-z))
-        nll = -np.sum(weights * (y * np.log(p + 1e-12) + (1 - y) * np.log(1 - p + 1e-12)))
-        grad = -(x.T @ (weights * (y - p)))
-        return nll + prior / 2 * theta @ theta, grad + prior * theta
-
-    return minimize(loss, np.zeros(k + c), jac=True, method="L-BFGS-B").x
+    return x, np.array([m[3] for m in matches])
 
 
-def team_ratings(results: list[Result], n_boot: int = 200, seed: int = 0, prior: float = 1e-3) -> dict[str, Any]:
+def team_ratings(results: list[Result], n_boot: int = 200, seed: int = 0,
+                 prior: float = DEFAULT_PRIOR) -> dict[str, Any]:
     matches = team_results(results)
     if not matches:
         return {}
@@ -97,18 +106,17 @@ def team_ratings(results: list[Result], n_boot: int = 200, seed: int = 0, prior:
     index, cindex = {a: i for i, a in enumerate(agents)}, {c: i for i, c in enumerate(configs)}
     coded = [([index[a] for a in v], [index[a] for a in w], cindex[c], s) for v, w, c, s in matches]
     k, c = len(agents), len(configs)
-    point = _fit(coded, np.ones(len(coded)), k, c, prior)
+    x, y = _design(coded, k, c)
+    point = _fit(x, y, np.ones((1, len(coded))), prior, k)[0]
     rng = np.random.default_rng(seed)
-    boots = np.array([_fit(coded, rng.multinomial(len(coded), np.full(len(coded), 1 / len(coded))).astype(float),
-                           k, c, prior) for _ in range(n_boot)])
-
-    def elo(theta: np.ndarray) -> np.ndarray:
-        return 1500 + ELO * (theta[..., :k] - theta[..., :k].mean(axis=-1, keepdims=True))
-    low, high = np.quantile(elo(boots), [0.025, 0.975], axis=0)
-    rows = [{"agent": a, "rating": round(float(elo(point)[i]), 1), "ci_low": round(float(low[i]), 1),
+    boots = _fit(x, y, rng.multinomial(len(coded), np.full(len(coded), 1 / len(coded)), size=n_boot).astype(float),
+                 prior, k)
+    elo, boot_elo = to_elo(point[:k], -1, 1500.0), to_elo(boots[:, :k], -1, 1500.0)
+    low, high = np.quantile(boot_elo, [0.025, 0.975], axis=0)
+    rows = [{"agent": a, "rating": round(float(elo[i]), 1), "ci_low": round(float(low[i]), 1),
              "ci_high": round(float(high[i]), 1)} for i, a in enumerate(agents)]
     return {"ratings": sorted(rows, key=lambda r: -r["rating"]),
-            "config_effect_elo": {cfg: round(float(point[k + j] * ELO), 1) for j, cfg in enumerate(configs)},
+            "config_effect_elo": {cfg: round(float(point[k + j] * ELO_PER_LOGIT), 1) for j, cfg in enumerate(configs)},
             "openskill": openskill_teams(matches)}
 
 

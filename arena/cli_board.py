@@ -1,0 +1,214 @@
+"""The leaderboard on the terminal: one table per game (its headline first), the overall table on request.
+
+Mounted on the main app by :func:`mount` (commands ``leaderboard``, ``compare`` and
+``quality``); :func:`print_document` prints a results document (``arena run``,
+``arena leaderboard``, ``arena rate``).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from arena import jsonsafe
+from arena.console import fail, json_flag, out
+from arena.store import Store, StoreError
+from arena.tournaments.core import DEFAULT_PRIOR
+from arena.tournaments.summary import store_document
+
+PRIOR_HELP = ("virtual draws each agent plays against an average opponent (a weak prior that keeps unbeaten "
+              "agents finite); 0 = plain maximum likelihood")
+
+
+def _ci(low: float, high: float, fmt: str) -> str:
+    return f"[{format(low, fmt)}, {format(high, fmt)}]"
+
+
+def _bt(row: dict[str, Any]) -> str:
+    return f"{row['bt']:.0f} {_ci(*row['bt_ci'], '.0f')}" if "bt" in row else "-"
+
+
+def _moves(row: dict[str, Any], columns: list[str]) -> list[str]:
+    cells = {"coop": f"{row['metrics']['cooperation_rate']:.0%}" if "cooperation_rate" in row.get("metrics", {})
+             else "-", "illegal": f"{row.get('illegal_rate', 0):.1%}", "fallback": f"{row.get('fallback_rate', 0):.1%}",
+             "latency": f"{row.get('mean_latency', 0) * 1000:.0f} ms", "tokens": str(row.get("tokens", 0)),
+             "move quality": quality_text(row.get("quality"))}
+    return [cells[c] for c in columns]
+
+
+def move_columns(rows: list[dict[str, Any]]) -> list[str]:
+    """The move-statistics columns worth showing: cooperation where a game measures it, the LLM
+    columns where any agent has a non-zero value."""
+    cols = ["coop"] if any("cooperation_rate" in r.get("metrics", {}) for r in rows) else []
+    keys = {"illegal": "illegal_rate", "fallback": "fallback_rate", "latency": "mean_latency", "tokens": "tokens"}
+    return cols + [c for c, k in keys.items() if any(r.get(k) for r in rows)]
+
+
+def quality_text(q: dict[str, Any] | None) -> str:
+    """A judged agent's move quality in a few characters (see :mod:`arena.quality`)."""
+    if not q:
+        return "-"
+    if q["kind"] == "chess":
+        return f"ACPL {q['acpl']:.0f}, acc {q['accuracy']:.0f}%, {q['blunders']} blunders"
+    if q["kind"] == "solved":
+        return f"{q['value_losing_share']:.0%} value-losing"
+    if q["kind"] == "regret":
+        return f"regret {q['external_regret_per_round']:.2f}/round"
+    return f"EV loss {q['ev_loss_vs_equilibrium']:.3f}/move"
+
+
+def _table(title: str, columns: list[str]) -> Table:
+    table = Table(title=escape(title), title_justify="left")
+    for col in columns:
+        table.add_column(col, justify="left" if col == "agent" else "right")
+    return table
+
+
+def game_table(section: dict[str, Any], stats: dict[str, dict[str, Any]]) -> Table:
+    """One game's table: the headline column first (mean payoff or rating), then the other view;
+    Nash averaging and alpha-rank beside the ratings of win/lose games."""
+    payoff_first = section["headline"] == "mean payoff"
+    rows = [{**stats.get(r["agent"], {}), **r} for r in section["rows"]]
+    extra = move_columns(rows) + (["move quality"] if any(r.get("quality") for r in rows) else [])
+    meta = {r["agent"]: r for r in section.get("metagame", {}).get("nash", [])}
+    alpha = {r["agent"]: r["mass"] for r in section.get("metagame", {}).get("alpharank", [])}
+    title = (f"{section['game'] or 'results'} — {section['utility']}: ranked by {section['headline']} "
+             f"({section['matches']} matches, {section['distinct']} distinct)")
+    head = (["mean payoff [95% CI]", "BT [95% CI]"] if payoff_first
+            else ["BT [95% CI]", "rank", "Nash p", "α-rank", "mean payoff"])
+    table = _table(title, ["#", "agent", *head, "games", "distinct", "W", "D", "L", *extra])
+    for row in rows:
+        if payoff_first:
+            cells = [f"{row['mean_payoff']:.2f} {_ci(*row['payoff_ci'], '.2f')}", _bt(row)]
+        else:
+            nash = meta.get(row["agent"])
+            cells = [_bt(row), "{}-{}".format(*row["rank_interval"]) if "rank_interval" in row else "-",
+                     "-" if nash is None else f"{nash['mass']:.2f}",
+                     "-" if row["agent"] not in alpha else f"{alpha[row['agent']]:.2f}", f"{row['mean_payoff']:.2f}"]
+        table.add_row(str(row["rank"]), escape(row["agent"]), *cells, str(row["games"]), str(row["distinct"]),
+                      str(row["wins"]), str(row["draws"]), str(row["losses"]), *_moves(row, extra))
+    return table
+
+
+def overall_table(document: dict[str, Any]) -> Table:
+    rows = document["leaderboard"]
+    extra = move_columns(rows)
+    table = _table(f"overall — run {document['run_id'] or 'all'} (all games pooled; scores normalised per game)",
+                   ["#", "agent", "games", "distinct", "W", "D", "L", "norm. score", "BT [95% CI]", "rank", "Elo",
+                    *extra])
+    for i, row in enumerate(rows, 1):
+        ranks = "{}-{}".format(*row["rank_interval"]) if "rank_interval" in row else "-"
+        table.add_row(str(i), escape(row["agent"]), str(row["games"]), str(row.get("distinct", row["games"])),
+                      str(row["wins"]), str(row["draws"]), str(row["losses"]),
+                      f"{row.get('normalised_score', row['mean_score']):.2f}", _bt(row), ranks, f"{row['elo']:.0f}",
+                      *_moves(row, extra))
+    return table
+
+
+def print_document(document: dict[str, Any], overall: bool = False) -> None:
+    """The results document on the terminal: one table per game (and the pooled table when ``overall``
+    or when there are no per-game sections), then the game-specific tables and the notes."""
+    sections = document.get("games") or []
+    stats = {r["agent"]: r for r in document["leaderboard"]}
+    for section in sections:
+        out.print(game_table(section, stats))
+        out.print(f"a win in {section['game'] or 'these results'}: {section['win']}", highlight=False)
+        if section.get("fit"):
+            out.print(f"fit: {section['fit']['message']} ({section['fit']['folds']}-fold cross-validation)",
+                      highlight=False)
+        for warning in section.get("warnings", []):
+            out.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+        if section.get("replicates"):
+            top = section["replicates"][0]
+            out.print(f"replicates: {sum(g['multiplicity'] for g in section['replicates'])} matches in "
+                      f"{len(section['replicates'])} groups of identical matches (largest: "
+                      f"{' vs '.join(top['agents'])} ×{top['multiplicity']}), each counted once", highlight=False)
+    if overall or not sections:
+        out.print(overall_table(document))
+    _extra_tables(document)
+    if document.get("anchor"):
+        where = "the mean rating" if document["anchor"] == "mean" else document["anchor"]
+        prior = document.get("prior", DEFAULT_PRIOR)
+        prior_text = "no prior (plain MLE)" if prior == 0 else f"a prior of {prior:g} virtual draws per agent"
+        out.print(f"Ratings: Bradley–Terry on the Elo scale, {where} = 1500, {prior_text}; 95% intervals by "
+                  "bootstrap over whole distinct matches. Mean payoff: 95% bootstrap over seeds within each "
+                  "pairing. Nash p: max-entropy Nash of the win-rate meta-game; α-rank: OpenSpiel's alpha-rank "
+                  "(m=50, α=100).", highlight=False)
+
+
+def _extra_tables(document: dict[str, Any]) -> None:
+    if document.get("duplicate"):
+        dup = Table(title="duplicate poker: big blinds per 100 hands (95% CI over duplicate groups)")
+        for col in ("game", "agent", "bb/100", "95% CI", "mbb/hand", "hands", "groups"):
+            dup.add_column(col, justify="left" if col in ("game", "agent") else "right")
+        for r in document["duplicate"]:
+            dup.add_row(escape(r["game"]), escape(r["agent"]), f"{r['bb_per_100']:.1f}", f"[{r['ci_low']:.1f}, "
+                        f"{r['ci_high']:.1f}]", f"{r['mbb_per_hand']:.0f}", str(r["hands"]), str(r["groups"]))
+        out.print(dup)
+    if document.get("roles"):
+        roles = Table(title="by role (win rate against the role's base rate)")
+        for col in ("agent", "role", "games", "win rate", "base rate", "survival", "vote accuracy"):
+            roles.add_column(col, justify="left" if col in ("agent", "role") else "right")
+        for r in document["roles"]:
+            roles.add_row(escape(r["agent"]), r["role"], str(r["games"]), f"{r['win_rate']:.0%}", f"{r['base_rate']:.0%}",
+                          f"{r['survival']:.0%}", "-" if r["vote_accuracy"] is None else f"{r['vote_accuracy']:.0%}")
+        out.print(roles)
+        team = Table(title="team ratings (role configuration as covariate; 95% CI)")
+        for col in ("agent", "rating", "95% CI"):
+            team.add_column(col, justify="left" if col == "agent" else "right")
+        for r in document["team_ratings"]["ratings"]:
+            team.add_row(escape(r["agent"]), f"{r['rating']:.0f}", f"[{r['ci_low']:.0f}, {r['ci_high']:.0f}]")
+        out.print(team)
+    if document.get("iterations"):
+        its = Table(title="deal price by successive game of each pair")
+        for col in ("game", "game #", "matches", "deal rate", "mean price", "std"):
+            its.add_column(col, justify="left" if col == "game" else "right")
+        for r in document["iterations"]:
+            its.add_row(escape(r["game"]), str(r["iteration"]), str(r["matches"]), f"{r['deal_rate']:.0%}",
+                        "-" if r["mean_deal_price"] is None else f"{r['mean_deal_price']:.2f}",
+                        "-" if r["std_deal_price"] is None else f"{r['std_deal_price']:.2f}")
+        out.print(its)
+
+
+def report(store: Store, run_id: str | None, as_json: bool, overall: bool = False, **options: Any) -> None:
+    """The results document of a store or run as JSON or tables."""
+    try:
+        doc = store_document(store, run_id, **options)
+    except ValueError as error:
+        fail(str(error))
+    if as_json:
+        sys.stdout.write(jsonsafe.dumps(doc, indent=2) + "\n")
+    else:
+        print_document(doc, overall)
+
+
+def leaderboard_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
+                    run_id: str = typer.Option(None, "--run", help="one run (default: every run in the store)"),
+                    anchor: str = typer.Option(None, help="agent fixed at 1500 (default: the mean rating)"),
+                    seat_advantage: bool = typer.Option(False, "--seat-advantage", help="fit a first-seat advantage"),
+                    bootstrap: int = typer.Option(1000, help="bootstrap replicates for the intervals"),
+                    prior: float = typer.Option(DEFAULT_PRIOR, min=0.0, help=PRIOR_HELP),
+                    overall: bool = typer.Option(False, "--overall",
+                                                 help="also one table over all games (scores normalised per game)"),
+                    as_json: bool = json_flag()) -> None:
+    """Recompute the leaderboard and ratings from stored outcomes: one table per game."""
+    try:
+        store = Store(db, must_exist=True)
+        if run_id:
+            store.run_config(run_id)
+    except StoreError as error:
+        fail(str(error))
+    report(store, run_id, as_json, overall, anchor=anchor, seat_advantage=seat_advantage, n_boot=bootstrap,
+           prior=prior)
+
+
+def mount(app: typer.Typer) -> None:
+    """Register the leaderboard commands on the main app."""
+    from arena.cli_eval import compare_cmd, quality_cmd
+    app.command("leaderboard")(leaderboard_cmd)
+    app.command("compare")(compare_cmd)
+    app.command("quality")(quality_cmd)
