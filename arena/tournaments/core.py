@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 from scipy.special import log_expit
-from scipy.stats import rankdata
 
 ELO_PER_LOGIT = 400.0 / math.log(10.0)
 DEFAULT_PRIOR = 2.0  # virtual draws per parameter against an average opponent
@@ -121,11 +120,17 @@ def interval_rows(agents: list[str], point: np.ndarray, boots: np.ndarray, games
     """Leaderboard rows from point ratings (K,) and bootstrap ratings (B, K), best first."""
     tail = (1.0 - level) / 2
     low, high = np.quantile(boots, [tail, 1 - tail], axis=0)
-    ranks = rankdata(-point, method="min")
-    boot_ranks = rankdata(-boots, method="min", axis=1)
+    ranks = min_ranks(-np.asarray(point))
+    boot_ranks = min_ranks(-np.asarray(boots))
     rank_low = np.quantile(boot_ranks, tail, axis=0, method="lower")
     rank_high = np.quantile(boot_ranks, 1 - tail, axis=0, method="higher")
     rows = [{"agent": a, "rating": float(point[i]), "ci_low": float(low[i]), "ci_high": float(high[i]),
              "rank": int(ranks[i]), "rank_low": int(rank_low[i]), "rank_high": int(rank_high[i]),
              "games": int(games[i])} for i, a in enumerate(agents)]
     return sorted(rows, key=lambda r: (-r["rating"], r["agent"]))
+
+
+def min_ranks(values: np.ndarray) -> np.ndarray:
+    """Competition ranks along the last axis (1 + how many values are smaller; ties share the
+    lowest rank), as ``scipy.stats.rankdata(method="min")`` without importing scipy.stats."""
+    return 1 + (values[..., None, :] < values[..., :, None]).sum(axis=-1)

@@ -26,7 +26,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linprog, minimize
 from scipy.special import logsumexp
 
 from arena.tournaments.bt import WinMatrix
@@ -42,6 +41,7 @@ def meta_game(matrix: WinMatrix) -> np.ndarray:
 def nash_averaging(payoff: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Maximum-entropy Nash p of the antisymmetric game ``payoff − payoffᵀ`` halved (A = P − 1/2 for
     win rates) and the Nash ratings A·p."""
+    from scipy.optimize import linprog, minimize  # imported on use: start-up stays light
     a = (payoff - payoff.T) / 2
     k = len(a)
     if k == 1:
