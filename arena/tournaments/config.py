@@ -20,6 +20,7 @@ Spec file (``arena run spec.toml``; flags given on the command line win)::
     time_limit = 30.0               # seconds per move
     retries = 2
     fallback = "random"             # random | forfeit
+    strict = false                  # any downgrade an agent reports ends its match as `error`
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class RunConfig:
     time_limit: float | None = None
     retries: int = 2
     fallback: str = "random"
+    strict: bool = False
 
     def __post_init__(self) -> None:
         if self.schedule not in SCHEDULES:
@@ -71,7 +73,7 @@ class RunConfig:
 
     def policy(self) -> Policy:
         try:
-            return Policy(self.retries, self.fallback, self.time_limit)
+            return Policy(self.retries, self.fallback, self.time_limit, self.strict)
         except ValueError as err:
             raise SpecError(str(err)) from None
 
