@@ -245,3 +245,15 @@ def test_embedded_model_conversion_says_so_and_silences_transformers_bars(
         model_cache._build(source, tmp_path / "models" / "m")
     assert "converting the embedded model m.gguf once" in caplog.text
     assert "de-quantizing" not in capsys.readouterr().err
+
+
+def test_table_output_shows_each_llms_illegal_and_fallback_rate(db: str, loopback_server) -> None:
+    loopback_server.inject("empty", "empty")  # two refused answers: re-prompted, then answered "C"
+    proc = run_cli("run", "-g", "prisoners-dilemma:rounds=2", "-a", f"gpt=openai/test-model:api_base="
+                   f"{loopback_server.api_base},attempts=1", "-a", "tit-for-tat", "-n", "1", "--db", db,
+                   env={"OPENAI_API_KEY": "sk-test-rates"})
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("LLM answers"))
+    # 2 moves; answers given: 2 refused + 2 accepted
+    assert line == "LLM answers — gpt: illegal answers 50.0%, fallback moves 0.0%"
+    assert "errors" in proc.stdout and "forfeits" in proc.stdout and "downgrades" in proc.stdout
