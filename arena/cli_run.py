@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from typing import Any
 
 import typer
 from rich.console import Group, RenderableType
 from rich.live import Live
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from arena.console import err, fail, out
@@ -123,10 +124,11 @@ class RunView:
         self.board.seed(store.results(run_id))
         self.total = store.count(run_id)
         self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=err)
+                                 TimeElapsedColumn(), console=err)
         pending = store.count(run_id, "pending") + store.count(run_id, "error")
         self.task = self.progress.add_task(f"run {run_id}", total=self.total, completed=self.total - pending)
         self.moves = 0
+        self.started, self.finished_here = time.monotonic(), 0
         self.in_flight: set[str] = set()
         self.say: Any = _say
         self._lock = threading.Lock()
@@ -140,6 +142,7 @@ class RunView:
         with self._lock:
             self.in_flight.discard(match.match_id)
         self.board.add(match.players, outcome)
+        self.finished_here += 1
         self.progress.advance(self.task)
         if self.progress.tasks[0].completed >= self.total:  # swiss: the next round may be planned
             self.total = self.store.count(self.run_id)
@@ -150,8 +153,16 @@ class RunView:
 
     def __rich__(self) -> RenderableType:
         with self._lock:
-            status = f"moves played {self.moves} · matches in flight {len(self.in_flight)}"
+            status = f"moves played {self.moves} · matches in flight {len(self.in_flight)} · ETA {self.eta()}"
         return Group(self.progress, status, live_table(self.board))
+
+    def eta(self) -> str:
+        """Time left at this run's pace so far (known once one match has finished here)."""
+        if not self.finished_here:
+            return "after the first match"
+        left = max(self.total - int(self.progress.tasks[0].completed), 0)
+        seconds = int((time.monotonic() - self.started) / self.finished_here * left)
+        return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 def live_table(board: LiveBoard, n: int = 10) -> Table:

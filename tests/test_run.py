@@ -257,3 +257,19 @@ def test_table_output_shows_each_llms_illegal_and_fallback_rate(db: str, loopbac
     # 2 moves; answers given: 2 refused + 2 accepted
     assert line == "LLM answers — gpt: illegal answers 50.0%, fallback moves 0.0%"
     assert "errors" in proc.stdout and "forfeits" in proc.stdout and "downgrades" in proc.stdout
+
+
+def test_run_view_counts_moves_and_gives_an_eta_after_the_first_match(db: str) -> None:
+    from arena.cli_run import RunView
+    store = Store(db)
+    run_id = new_run(store, RunConfig(games=[PD], agents=["tit-for-tat", "always-defect"], games_per_pair=2))
+    view = RunView(store, run_id)
+    assert view.eta() == "after the first match"
+    (first, second) = store.pending(run_id)
+    for _ in range(3):
+        view.move(first.match_id)
+    view.move(second.match_id)
+    assert (view.moves, len(view.in_flight)) == (4, 2)
+    view.done(first, Outcome([0.0, 5.0], [2, 1]))
+    assert len(view.in_flight) == 1 and re.fullmatch(r"\d+:\d\d:\d\d", view.eta())
+    assert view.board.top()[0][0].agent == "always-defect"
