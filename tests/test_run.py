@@ -193,9 +193,10 @@ def _wait_for(db: str, sql: str, at_least: int, timeout: float = 300) -> None:
     raise AssertionError(f"no progress: {sql}")
 
 
-def test_first_ctrl_c_stops_marks_interrupted_and_prints_the_resume_command(db: str) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_first_ctrl_c_stops_marks_interrupted_and_prints_the_resume_command(db: str, workers: str) -> None:
     args = ["run", "-g", "prisoners-dilemma:rounds=4", "-a", "slow=tests.plugins.bots:SlowCooperator:delay=0.1",
-            "-a", "tit-for-tat", "-a", "always-defect", "-n", "8", "--concurrency", "2"]
+            "-a", "tit-for-tat", "-a", "always-defect", "-n", "8", "--concurrency", "2", "--workers", workers]
     proc = _start(args, db)
     _wait_for(db, "SELECT COUNT(*) FROM matches WHERE status = 'done'", 2)
     proc.send_signal(signal.SIGINT)
@@ -207,6 +208,7 @@ def test_first_ctrl_c_stops_marks_interrupted_and_prints_the_resume_command(db: 
     assert stderr.splitlines()[0].startswith(f"run {run_id} ")
     assert "stopping: no new matches" in stderr
     assert f"interrupted; resume with: arena run --resume {run_id} --db {db}" in stderr
+    assert "Traceback" not in stderr and "Exception" not in stderr
     assert con.execute("SELECT COUNT(*) FROM matches WHERE status = 'pending'").fetchone()[0] > 0
     resumed = run_cli("run", "--resume", run_id, "--db", db, "--json")
     assert resumed.returncode == 0, resumed.stderr

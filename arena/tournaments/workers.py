@@ -102,17 +102,17 @@ def run_parallel(store: Store, config: RunConfig, pending: list[PlannedMatch], h
                 _finish(store, futures[future], future.result(), hooks)
         if not waiting:
             return False
-        for future in waiting:
-            future.cancel()  # not started: stays pending
-        done, _ = wait([f for f in waiting if not f.cancelled()], timeout=GRACE)
+        pool.shutdown(wait=False, cancel_futures=True)  # batches not started: their matches stay pending
+        done, running = wait([f for f in waiting if not f.cancelled()], timeout=GRACE)
         for future in done:
             if future.exception() is None:
                 _finish(store, futures[future], future.result(), hooks)
-        for process in set(multiprocessing.active_children()) - before:
-            process.terminate()  # batches still running after the grace period: their matches stay pending
+        if running:  # still playing after the grace period: their matches stay pending
+            for process in set(multiprocessing.active_children()) - before:
+                process.terminate()
         return True
     finally:
-        pool.shutdown(wait=not waiting, cancel_futures=True)
+        pool.shutdown(wait=True)
 
 
 def _run_ray(store: Store, config: RunConfig, config_json: str, batches: list[list[PlannedMatch]],
