@@ -153,7 +153,9 @@ class RunView:
 
     def __rich__(self) -> RenderableType:
         with self._lock:
-            status = f"moves played {self.moves} · matches in flight {len(self.in_flight)} · ETA {self.eta()}"
+            moves = f"moves played {self.moves} · matches in flight {len(self.in_flight)}" if self.moves else (
+                f"matches finished {self.finished_here}")  # worker processes report whole matches
+            status = f"{moves} · ETA {self.eta()}"
         return Group(self.progress, status, live_table(self.board))
 
     def eta(self) -> str:

@@ -79,7 +79,7 @@ async def _decide(state: State, player: int, agent: Any, policy: Policy, rng: ra
         except (asyncio.TimeoutError, TimeoutError):
             attempts.append(Attempt("", f"no answer within the time limit of {policy.time_limit:g}s"))
             continue
-        except InfrastructureError as err:  # the backend failed, not the agent: unrated error
+        except (InfrastructureError, MemoryError) as err:  # the backend/machine failed, not the agent: unrated
             raise MatchError(player, redact(f"{type(err).__name__}: {err}")) from None
         except Exception as err:  # the agent's own failure forfeits its match
             raise Forfeit(player, redact(f"agent raised {type(err).__name__}: {err}")) from None

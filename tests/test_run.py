@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from arena.errors import NotReady
-from arena.registry import parse_agent
+from arena.registry import parse_agent, parse_game
 from arena.store import Store
 from arena.tournaments.config import RunConfig
 from arena.tournaments.live import LiveBoard
@@ -275,3 +275,21 @@ def test_run_view_counts_moves_and_gives_an_eta_after_the_first_match(db: str) -
     view.done(first, Outcome([0.0, 5.0], [2, 1]))
     assert len(view.in_flight) == 1 and re.fullmatch(r"\d+:\d\d:\d\d", view.eta())
     assert view.board.top()[0][0].agent == "always-defect"
+
+
+def test_match_ends_as_error_on_infrastructure_failure_and_as_forfeit_on_the_agents_own() -> None:
+    from arena.match import play_match
+    from arena.trajectory import Player
+    from tests.plugins.bots import Raiser
+    from tests.plugins.run_bots import Outage
+    game = parse_game(PD)
+    players = [Player(0, "a", "a"), Player(1, "b", "b")]
+    os.environ["ARENA_TEST_OUTAGE"] = "1"
+    try:
+        error = play_match(game.make, [Outage(), Raiser()], players, 1, "m1").outcome
+    finally:
+        del os.environ["ARENA_TEST_OUTAGE"]
+    forfeit = play_match(game.make, [Outage(), Raiser()], players, 1, "m2").outcome
+    assert (error.reason, error.forfeited_by, error.ranks) == ("error", None, [1, 1])
+    assert error.detail.startswith("seat 0: InfrastructureError: provider unreachable")
+    assert (forfeit.reason, forfeit.forfeited_by, forfeit.ranks) == ("forfeit", 1, [1, 2])
