@@ -75,9 +75,14 @@ def run(
     except ArenaError as error:
         fail(str(error))
     from arena import cli  # the leaderboard printing lives there
-    cli._report(store, run_id, as_json)
+    from arena.tournaments.summary import store_document
+    try:
+        doc = store_document(store, run_id)
+    except ValueError as error:
+        fail(str(error))
+    cli._print(doc, as_json)
     if not as_json:
-        _llm_rates(store, run_id, resolved)
+        _llm_rates(doc, resolved)
 
 
 def play(store: Store, run_id: str, resolved: Resolved, quiet: bool) -> None:
@@ -177,13 +182,12 @@ def live_table(board: LiveBoard, n: int = 10) -> Table:
     return table
 
 
-def _llm_rates(store: Store, run_id: str, resolved: Resolved) -> None:
-    """Each LLM's illegal-answer and fallback rate, beside the leaderboard."""
-    from arena.tournaments.stats import agent_stats
-    llms = [name for name, spec in resolved.agents.items() if _is_llm(spec.kind)]
-    stats = agent_stats(store, run_id)
-    parts = [f"{name}: illegal answers {stats[name]['illegal_rate']:.1%}, fallback moves "
-             f"{stats[name]['fallback_rate']:.1%}" for name in llms if name in stats]
+def _llm_rates(doc: dict[str, Any], resolved: Resolved) -> None:
+    """Each LLM's illegal-answer and fallback rate (from the leaderboard rows), beside the leaderboard."""
+    rows = {row["agent"]: row for row in doc["leaderboard"]}
+    llms = [name for name, spec in resolved.agents.items() if _is_llm(spec.kind) and "illegal_rate" in rows.get(name, {})]
+    parts = [f"{name}: illegal answers {rows[name]['illegal_rate']:.1%}, fallback moves "
+             f"{rows[name]['fallback_rate']:.1%}" for name in llms]
     if parts:
         out.print("LLM answers — " + "; ".join(parts), highlight=False, soft_wrap=True)
 

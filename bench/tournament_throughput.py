@@ -22,8 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 AGENTS = ["tit-for-tat", "grim-trigger", "always-defect", "always-cooperate", "alternate"]  # 10 pairs
 
 
-def one_run(live: bool, matches: int, folder: Path) -> float:
-    """Wall seconds of one ``arena run`` (a fresh process) of ``matches`` prisoner's dilemmas."""
+def one_run(live: bool, matches: int, folder: Path) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system, from ``wait4``) of one ``arena run`` (a fresh process)
+    of ``matches`` prisoner's dilemmas."""
     per_pair = max(1, matches // 10)
     db = folder / f"{'live' if live else 'json'}-{time.monotonic_ns()}.db"
     args = [sys.executable, "-m", "arena.cli", "run", "-g", "prisoners-dilemma", "-n", str(per_pair),
@@ -35,11 +36,15 @@ def one_run(live: bool, matches: int, folder: Path) -> float:
     drain = threading.Thread(target=_drain, args=(master,), daemon=True)
     drain.start()
     start = time.perf_counter()
-    subprocess.run(args, stdout=subprocess.DEVNULL, stderr=slave, env=env, cwd=ROOT, check=True)
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=slave, env=env, cwd=ROOT)
+    _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
     os.close(slave)
     drain.join(timeout=5)
-    return elapsed
+    if proc.returncode:
+        raise SystemExit(f"arena run failed with exit status {proc.returncode}")
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
 def _drain(fd: int) -> None:
@@ -57,20 +62,23 @@ def main() -> None:
     parser.add_argument("--matches", type=int, default=2000)
     parser.add_argument("--pairs", type=int, default=3)
     opts = parser.parse_args()
-    ratios, lives, jsons = [], [], []
+    wall: dict[bool, list[float]] = {True: [], False: []}
+    cpu: dict[bool, list[float]] = {True: [], False: []}
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(opts.pairs):
             order = (True, False) if i % 2 == 0 else (False, True)
-            times = {mode: one_run(mode, opts.matches, Path(tmp)) for mode in order}
-            lives.append(times[True])
-            jsons.append(times[False])
-            ratios.append(times[True] / times[False])
-            print(f"pair {i + 1}: live {times[True]:7.1f} s   json {times[False]:7.1f} s   "
-                  f"ratio {ratios[-1]:.3f}", flush=True)
+            for mode in order:
+                w, c = one_run(mode, opts.matches, Path(tmp))
+                wall[mode].append(w)
+                cpu[mode].append(c)
+            print(f"pair {i + 1}: live {wall[True][-1]:6.1f} s wall {cpu[True][-1]:6.1f} s cpu   "
+                  f"json {wall[False][-1]:6.1f} s wall {cpu[False][-1]:6.1f} s cpu", flush=True)
     print(f"{opts.matches} scripted prisoner's dilemma matches (10 rounds), {opts.pairs} pairs")
-    print(f"live display: median {statistics.median(lives):.1f} s; --json: median {statistics.median(jsons):.1f} s")
-    print(f"ratio live/json: median {statistics.median(ratios):.3f}  range [{min(ratios):.3f}, {max(ratios):.3f}]"
-          "  (target <= 1.1)")
+    for name, series in (("wall", wall), ("cpu", cpu)):
+        ratios = [a / b for a, b in zip(series[True], series[False])]
+        print(f"{name:4s}: live median {statistics.median(series[True]):.1f} s, --json median "
+              f"{statistics.median(series[False]):.1f} s; ratio live/json median {statistics.median(ratios):.3f} "
+              f"range [{min(ratios):.3f}, {max(ratios):.3f}]  (target <= 1.1)")
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
