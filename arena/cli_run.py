@@ -5,7 +5,6 @@ and handles Ctrl-C (first: stop and say how to resume; second: exit now)."""
 from __future__ import annotations
 
 import os
-import threading
 import time
 from typing import Any
 
@@ -101,7 +100,7 @@ def play(store: Store, run_id: str, resolved: Resolved, quiet: bool) -> None:
             if quiet:
                 execute(store, run_id, lambda m, o: _say(describe(m, o)), stop=stop, resolved=resolved)
             else:
-                with Live(view, console=err, refresh_per_second=4) as live:
+                with Live(view, console=err, refresh_per_second=2) as live:
                     view.say = live.console.print
                     execute(store, run_id, view.done, on_move=view.move, stop=stop, resolved=resolved)
                 if not err.is_terminal:
@@ -136,20 +135,21 @@ class RunView:
         self.started, self.finished_here = time.monotonic(), 0
         self.in_flight: set[str] = set()
         self.say: Any = _say
-        self._lock = threading.Lock()
+        self.completed = self.total - pending
 
     def move(self, match_id: str) -> None:
-        with self._lock:
-            self.moves += 1
-            self.in_flight.add(match_id)
+        """Called on every move (the hot path): two O(1) updates, no lock (one writer; the drawing
+        thread only reads a count and a size)."""
+        self.moves += 1
+        self.in_flight.add(match_id)
 
     def done(self, match: PlannedMatch, outcome: Outcome) -> None:
-        with self._lock:
-            self.in_flight.discard(match.match_id)
+        self.in_flight.discard(match.match_id)
         self.board.add(match.players, outcome)
         self.finished_here += 1
+        self.completed += 1
         self.progress.advance(self.task)
-        if self.progress.tasks[0].completed >= self.total:  # swiss: the next round may be planned
+        if self.completed >= self.total:  # swiss: the next round may be planned
             self.total = self.store.count(self.run_id)
             self.progress.update(self.task, total=self.total)
         line = describe(match, outcome)
@@ -157,17 +157,16 @@ class RunView:
             self.say(line, highlight=False, soft_wrap=True)
 
     def __rich__(self) -> RenderableType:
-        with self._lock:
-            moves = f"moves played {self.moves} · matches in flight {len(self.in_flight)}" if self.moves else (
-                f"matches finished {self.finished_here}")  # worker processes report whole matches
-            status = f"{moves} · ETA {self.eta()}"
+        moves = f"moves played {self.moves} · matches in flight {len(self.in_flight)}" if self.moves else (
+            f"matches finished {self.finished_here}")  # worker processes report whole matches
+        status = f"{moves} · ETA {self.eta()}"
         return Group(self.progress, status, live_table(self.board))
 
     def eta(self) -> str:
         """Time left at this run's pace so far (known once one match has finished here)."""
         if not self.finished_here:
             return "after the first match"
-        left = max(self.total - int(self.progress.tasks[0].completed), 0)
+        left = max(self.total - self.completed, 0)
         seconds = int((time.monotonic() - self.started) / self.finished_here * left)
         return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
