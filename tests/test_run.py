@@ -84,6 +84,7 @@ def test_reachable_api_base_passes_the_check(loopback_server, monkeypatch: pytes
         preflight(parse_agent(f"m=openai/loopback:api_base={loopback_server.api_base}"))
 
 
+@pytest.mark.slow  # several CLI runs in subprocesses
 def test_infrastructure_error_is_unrated_and_replayed_on_resume(db: str) -> None:
     args = ["run", "-g", PD, "-a", "flaky=tests.plugins.run_bots:Outage", "-a", "tit-for-tat", "-a",
             "always-defect", "--json", "--db", db]
@@ -109,6 +110,7 @@ def test_infrastructure_error_is_unrated_and_replayed_on_resume(db: str) -> None
     assert con.execute("SELECT COUNT(*) FROM steps").fetchone()[0] == 6 * 3 * 2
 
 
+@pytest.mark.slow  # several CLI runs in subprocesses
 def test_downgrades_are_counted_and_strict_makes_them_errors(db: str, tmp_path: Path) -> None:
     args = ["run", "-g", PD, "-a", "lazy=tests.plugins.run_bots:Downgrader", "-a", "tit-for-tat", "--json"]
     proc = run_cli(*args, "--db", db)
@@ -193,6 +195,7 @@ def _wait_for(db: str, sql: str, at_least: int, timeout: float = 300) -> None:
     raise AssertionError(f"no progress: {sql}")
 
 
+@pytest.mark.slow  # several CLI runs in subprocesses
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_first_ctrl_c_stops_marks_interrupted_and_prints_the_resume_command(db: str, workers: str) -> None:
     args = ["run", "-g", "prisoners-dilemma:rounds=4", "-a", "slow=tests.plugins.bots:SlowCooperator:delay=0.1",
