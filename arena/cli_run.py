@@ -110,7 +110,8 @@ def play(store: Store, run_id: str, resolved: Resolved, quiet: bool) -> None:
         raise typer.Exit(EXIT_INTERRUPTED) from None
     errors = store.count(run_id, "error")
     if errors:
-        _say(f"{errors} match(es) ended in error (unrated); play them again with: {command}")
+        who = ", ".join(f"{name} {n}" for name, n in sorted(store.error_counts(run_id).items()))
+        _say(f"{errors} match(es) ended in error (unrated; by agent: {who}); play them again with: {command}")
 
 
 def _say(line: str | None) -> None:

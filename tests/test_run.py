@@ -91,8 +91,10 @@ def test_infrastructure_error_is_unrated_and_replayed_on_resume(db: str) -> None
     proc = run_cli(*args, env={"ARENA_TEST_OUTAGE": "1"})
     assert proc.returncode == 0, proc.stderr
     run_id = re.match(r"run (\S+) ", proc.stderr).group(1)  # the run id comes first, also with --json
-    rows = {r["agent"]: r for r in json.loads(proc.stdout)["leaderboard"]}
+    doc = json.loads(proc.stdout)
+    rows = {r["agent"]: r for r in doc["leaderboard"]}
     assert "flaky" not in rows  # every match of it ended as error: nothing rated, nothing counted
+    assert doc["errors"] == {"flaky": 4, "tit-for-tat": 2, "always-defect": 2}
     assert rows["tit-for-tat"]["games"] == 2 and rows["tit-for-tat"]["errors"] == 2
     assert rows["tit-for-tat"]["wins"] + rows["tit-for-tat"]["losses"] + rows["tit-for-tat"]["draws"] == 2
     assert proc.stderr.count("error (unrated, replayed by --resume)") == 4
@@ -106,6 +108,7 @@ def test_infrastructure_error_is_unrated_and_replayed_on_resume(db: str) -> None
     rows = {r["agent"]: r for r in json.loads(resumed.stdout)["leaderboard"]}
     assert rows["flaky"]["games"] == 4 and rows["flaky"].get("errors", 0) == 0
     assert rows["tit-for-tat"]["games"] == 4 and rows["tit-for-tat"]["errors"] == 0
+    assert json.loads(resumed.stdout)["errors"] == {}
     assert con.execute("SELECT COUNT(*) FROM matches WHERE status = 'done'").fetchone()[0] == 6
     assert con.execute("SELECT COUNT(*) FROM steps").fetchone()[0] == 6 * 3 * 2
 

@@ -59,7 +59,11 @@ def document(results: list[Result], stats: dict[str, dict[str, Any]] | None = No
 
 
 def store_document(store: Store, run_id: str | None = None, **options: Any) -> dict[str, Any]:
-    return document(list(store.results(run_id)), agent_stats(store, run_id), run_id, **options)
+    """The document of stored results, plus ``errors``: per agent, its matches that ended as
+    ``error`` (unrated, so in no other number; an agent with only errors is listed only here)."""
+    doc = document(list(store.results(run_id)), agent_stats(store, run_id), run_id, **options)
+    doc["errors"] = store.error_counts(run_id)
+    return doc
 
 
 def deal_price_by_iteration(results: list[Result]) -> list[dict[str, Any]]:
