@@ -36,7 +36,8 @@ def _moves(row: dict[str, Any], columns: list[str]) -> list[str]:
     cells = {"coop": f"{row['metrics']['cooperation_rate']:.0%}" if "cooperation_rate" in row.get("metrics", {})
              else "-", "illegal": f"{row.get('illegal_rate', 0):.1%}", "fallback": f"{row.get('fallback_rate', 0):.1%}",
              "latency": f"{row.get('mean_latency', 0) * 1000:.0f} ms", "tokens": str(row.get("tokens", 0)),
-             "move quality": quality_text(row.get("quality"))}
+             "move quality": quality_text(row.get("quality")), "forfeits": str(row.get("forfeits", 0)),
+             "errors": str(row.get("errors", 0)), "downgrades": str(row.get("downgrades", 0))}
     return [cells[c] for c in columns]
 
 
@@ -44,8 +45,10 @@ def move_columns(rows: list[dict[str, Any]]) -> list[str]:
     """The move-statistics columns worth showing: cooperation where a game measures it, the LLM
     columns where any agent has a non-zero value."""
     cols = ["coop"] if any("cooperation_rate" in r.get("metrics", {}) for r in rows) else []
-    keys = {"illegal": "illegal_rate", "fallback": "fallback_rate", "latency": "mean_latency", "tokens": "tokens"}
-    return cols + [c for c, k in keys.items() if any(r.get(k) for r in rows)]
+    keys = {"illegal": "illegal_rate", "fallback": "fallback_rate", "latency": "mean_latency", "tokens": "tokens",
+            "downgrades": "downgrades"}
+    # forfeits and errors always show: an agent that crashed or whose provider failed is never hidden
+    return cols + [c for c, k in keys.items() if any(r.get(k) for r in rows)] + ["forfeits", "errors"]
 
 
 def quality_text(q: dict[str, Any] | None) -> str:

@@ -16,3 +16,8 @@ class ArenaError(Exception):
 
 class InfrastructureError(ArenaError, RuntimeError):
     """The infrastructure failed, not the agent: the match ends as ``error`` (unrated, replayed on resume)."""
+
+
+class NotReady(ArenaError, RuntimeError):
+    """An agent cannot play at all (model files or package missing, no API key, server unreachable):
+    raised by an agent's or backend's ``check()`` before a run writes anything."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from arena.agents.base import Decision, Turn, ask, reset_agent
+from arena.errors import InfrastructureError
 from arena.games.base import CHANCE, State, rank_scores
 from arena.redact import redact
 from arena.trajectory import Attempt, Outcome, Player, Step, Trajectory
@@ -31,6 +32,7 @@ class Policy:
     retries: int = 2
     fallback: str = "random"
     time_limit: float | None = None
+    strict: bool = False  # any downgrade an agent reports ends its match as ``error``
 
     def __post_init__(self) -> None:
         if self.fallback not in FALLBACKS:
@@ -45,6 +47,11 @@ class Forfeit(Exception):
     def __init__(self, player: int, reason: str) -> None:
         super().__init__(reason)
         self.player, self.reason = player, reason
+
+
+class MatchError(Forfeit):
+    """Not the agent's fault (an :class:`InfrastructureError`, or a downgrade under ``strict``):
+    the match ends as ``error``, unrated and replayed by ``--resume``."""
 
 
 async def _ask_in_time(agent: Any, turn: Turn, limit: float | None) -> Decision:
@@ -72,9 +79,13 @@ async def _decide(state: State, player: int, agent: Any, policy: Policy, rng: ra
         except (asyncio.TimeoutError, TimeoutError):
             attempts.append(Attempt("", f"no answer within the time limit of {policy.time_limit:g}s"))
             continue
+        except (InfrastructureError, MemoryError) as err:  # the backend/machine failed, not the agent: unrated
+            raise MatchError(player, redact(f"{type(err).__name__}: {err}")) from None
         except Exception as err:  # the agent's own failure forfeits its match
             raise Forfeit(player, redact(f"agent raised {type(err).__name__}: {err}")) from None
         latency = time.perf_counter() - start
+        if policy.strict and decision.downgrades:
+            raise MatchError(player, f"strict: downgrade: {'; '.join(decision.downgrades)}")
         try:
             action = state.parse(player, str(decision.action))
             if legal is not None and action not in legal:
@@ -95,7 +106,8 @@ async def _decide(state: State, player: int, agent: Any, policy: Policy, rng: ra
 def _step(index: int, player: int, text: str, legal: list[str] | None, action: str, d: Decision,
           attempts: list[Attempt], latency: float) -> Step:
     return Step(index, player, text, legal, action, str(d.action), attempts, False, latency,
-                d.messages, d.completion, d.tokens_in, d.tokens_out, d.cost, d.info)
+                d.messages, d.completion, d.tokens_in, d.tokens_out, d.cost, d.info,
+                downgrades=list(d.downgrades))
 
 
 async def aplay_match(make_state: Callable[[int], State], agents: Sequence[Any], players: list[Player],
@@ -131,7 +143,8 @@ async def aplay_match(make_state: Callable[[int], State], agents: Sequence[Any],
                     sink("step", {"match_id": match_id, "step": step})
     except Forfeit as err:
         forfeit = err
-        log.info("match %s: player %d forfeits: %s", match_id, err.player, err.reason)
+        log.info("match %s: player %d %s: %s", match_id, err.player,
+                 "errors" if isinstance(err, MatchError) else "forfeits", err.reason)
     traj.outcome = _outcome(state, forfeit)
     traj.finished = time.time()
     for seat, agent in enumerate(agents):
@@ -160,6 +173,9 @@ def _outcome(state: State, forfeit: Forfeit | None) -> Outcome:
     if forfeit is None:
         return Outcome(scores, rank_scores(scores), metrics=metrics)
     ranks = [state.num_players if p == forfeit.player else 1 for p in range(state.num_players)]
+    if isinstance(forfeit, MatchError):  # unrated: nobody forfeited, nothing is ranked
+        return Outcome(scores, [1] * state.num_players, "error", None, f"seat {forfeit.player}: {forfeit.reason}",
+                       metrics)
     return Outcome(scores, ranks, "forfeit", forfeit.player, forfeit.reason, metrics)
 
 

@@ -183,22 +183,44 @@ class Store:
         self.save_rows(match_rows(traj))
 
     def save_rows(self, rows: "MatchRows") -> None:
-        """Commit a finished match given as :func:`match_rows` (what worker processes send back)."""
+        """Commit a finished match given as :func:`match_rows` (what worker processes send back).
+
+        A match whose outcome is ``error`` is kept as status ``error`` without its steps:
+        unrated, uncounted, and played again by :meth:`retry_errors` (``--resume``)."""
         match_id, head, outcome, finished, steps = rows
+        status = "error" if json.loads(outcome).get("reason") == "error" else "done"
         with self._tx():
             cur = self.db.execute(
-                "UPDATE matches SET status = 'done', outcome = ?, trajectory = ?, finished = ? "
-                "WHERE match_id = ? AND status = 'pending'", (outcome, head, finished, match_id))
+                "UPDATE matches SET status = ?, outcome = ?, trajectory = ?, finished = ? "
+                "WHERE match_id = ? AND status = 'pending'", (status, outcome, head, finished, match_id))
             if cur.rowcount != 1:
                 raise StoreError(f"match {match_id} is unknown or already finished")
-            self.db.executemany("INSERT INTO steps VALUES (?, ?, ?, ?, ?)", steps)
+            if status == "done":
+                self.db.executemany("INSERT INTO steps VALUES (?, ?, ?, ?, ?)", steps)
             self.db.execute("UPDATE leases SET beat = ? WHERE pid = ? AND host = ?",
                             (time.time(), os.getpid(), socket.gethostname()))
 
     def fail_match(self, match_id: str, reason: str) -> None:
-        """Mark a match that could not be played (a bug, not a forfeit); it is not replayed."""
+        """Mark a match that could not be played (not the agents' fault): ``error``, replayed on resume."""
         self._exec("UPDATE matches SET status = 'error', outcome = ? WHERE match_id = ? AND status = 'pending'",
-                        (json.dumps({"detail": reason}), match_id))
+                   (json.dumps({"reason": "error", "detail": reason}), match_id))
+
+    def retry_errors(self, run_id: str) -> int:
+        """Make a run's ``error`` matches pending again (``--resume`` plays them); returns how many."""
+        with self._tx():
+            self.db.execute("DELETE FROM steps WHERE match_id IN "
+                            "(SELECT match_id FROM matches WHERE run_id = ? AND status = 'error')", (run_id,))
+            return self.db.execute("UPDATE matches SET status = 'pending', outcome = NULL, trajectory = NULL, "
+                                   "finished = NULL WHERE run_id = ? AND status = 'error'", (run_id,)).rowcount
+
+    def error_counts(self, run_id: str | None = None) -> dict[str, int]:
+        """Matches each agent sat in that ended as ``error`` (unrated; the leaderboard's own column)."""
+        sql = "SELECT players FROM matches WHERE status = 'error'" + (" AND run_id = ?" if run_id else "")
+        counts: dict[str, int] = {}
+        for (players,) in self.db.execute(sql, (run_id,) if run_id else ()):
+            for name in {p["name"] for p in json.loads(players)}:
+                counts[name] = counts.get(name, 0) + 1
+        return counts
 
     def trajectory(self, match_id: str) -> Trajectory:
         row = self.db.execute("SELECT trajectory FROM matches WHERE match_id = ? AND status = 'done'",

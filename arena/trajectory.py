@@ -38,6 +38,8 @@ class Step:
     cost: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
     rewards: list[float] = field(default_factory=list)
+    #: The agent's silent fallbacks for this move (``Decision.downgrades``), one reason each.
+    downgrades: list[str] = field(default_factory=list)
 
 
 def step_to_dict(step: Step) -> dict[str, Any]:
@@ -61,7 +63,9 @@ class Player:
 class Outcome:
     scores: list[float]
     ranks: list[int]
-    reason: str = "normal"  # normal | forfeit
+    #: normal (the rules ended it) | forfeit (the agent failed; rated) |
+    #: error (the infrastructure failed, or --strict saw a downgrade: unrated, replayed by --resume)
+    reason: str = "normal"
     forfeited_by: int | None = None
     detail: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)

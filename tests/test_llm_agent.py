@@ -112,15 +112,15 @@ def test_tournament_survives_every_fault(fault: str, tmp_path: Path) -> None:
                        "-a", f"gpt=openai/test-model:api_base={server.api_base},timeout=1,attempts=2",
                        "-a", "tit-for-tat", "-n", "2", "--json", "--db", db, env={"OPENAI_API_KEY": PLANTED})
     assert proc.returncode == 0, proc.stderr
-    doc = json.loads(proc.stdout)
-    rows = {r["agent"]: r for r in doc["leaderboard"]}
-    assert rows["tit-for-tat"]["games"] == 2 and rows["gpt"]["games"] == 2
     con = sqlite3.connect(db)
+    assert sorted(s for (s,) in con.execute("SELECT status FROM matches")) in (["done"] * 2, ["done", "error"],
+                                                                                ["error"] * 2)
     outcomes = [json.loads(o) for (o,) in con.execute("SELECT outcome FROM matches")]
-    assert all(o["reason"] in ("normal", "forfeit") for o in outcomes)
+    # a provider failure after the retries is the infrastructure's (error: unrated), never the model's forfeit
+    assert all(o["reason"] in ("normal", "error") for o in outcomes)
+    assert all("BackendError" in o["detail"] for o in outcomes if o["reason"] == "error")
     if fault in ("400", "401", "malformed"):
-        forfeits = [o for o in outcomes if o["reason"] == "forfeit"]
-        assert forfeits and all(o["detail"].startswith("agent raised BackendError") for o in forfeits)
+        assert any(o["reason"] == "error" for o in outcomes)
     if fault == "empty":  # refused like any illegal answer, re-prompted, then the fallback
         attempts = [a for (d,) in con.execute("SELECT data FROM steps") for a in json.loads(d)["attempts"]]
         assert all(o["reason"] == "normal" for o in outcomes)

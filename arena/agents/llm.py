@@ -75,6 +75,12 @@ class LLMAgent:
         self._last: tuple[int, list[dict[str, str]]] | None = None
         self._match_seed: int | None = None
 
+    def check(self) -> None:
+        """Fail fast (before a run writes anything) when the backend cannot serve: its ``check()``."""
+        check = getattr(self.backend, "check", None)
+        if callable(check):
+            check()
+
     def reset(self, match_info: dict[str, Any]) -> None:
         """Forget the last exchange; derive the sampling seed from the match when none is set."""
         self._last = None

@@ -26,6 +26,7 @@ Spec file (``arena run spec.toml``; flags given on the command line win)::
 
 Every value is type-checked (``workers = 2.5``, ``retries = 1.5`` and ``seed = "abc"`` are
 refused with one line naming the key); numbers must be finite.
+    strict = false                  # any downgrade an agent reports ends its match as `error`
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class RunConfig:
     max_games_per_pair: int = 1000
     max_matches: int = 20000
     allow_any: bool = False
+    strict: bool = False
 
     def __post_init__(self) -> None:
         check_types(self.__dict__, "config")
@@ -87,7 +89,7 @@ class RunConfig:
 
     def policy(self) -> Policy:
         try:
-            return Policy(self.retries, self.fallback, self.time_limit)
+            return Policy(self.retries, self.fallback, self.time_limit, self.strict)
         except ValueError as err:
             raise SpecError(str(err)) from None
 

@@ -23,24 +23,31 @@ def elo_history(results: Iterable[Result], k: float = 32.0,
     ratings: dict[str, float] = {}
     history: dict[str, list[tuple[int, float]]] = defaultdict(list)
     for n, (_, _, players, outcome) in enumerate(results, 1):
-        names = [p.name for p in players]
-        for name in names:
+        for name in (p.name for p in players):
             if name not in ratings:
-                ratings[name] = start
                 history[name].append((n - 1, start))
-        scale = k / max(len(players) - 1, 1)
-        delta: dict[str, float] = defaultdict(float)
-        for a, b in itertools.combinations(range(len(players)), 2):
-            ra, rb = outcome.ranks[players[a].seat], outcome.ranks[players[b].seat]
-            expected = 1 / (1 + 10 ** ((ratings[names[b]] - ratings[names[a]]) / 400))
-            actual = 1.0 if ra < rb else 0.5 if ra == rb else 0.0
-            delta[names[a]] += scale * (actual - expected)
-            delta[names[b]] -= scale * (actual - expected)
-        for name, d in delta.items():
-            ratings[name] += d
-        for name in set(names):
+        elo_update(ratings, players, outcome, k, start)
+        for name in {p.name for p in players}:
             history[name].append((n, ratings[name]))
     return dict(history)
+
+
+def elo_update(ratings: dict[str, float], players: list[Player], outcome: Outcome, k: float = 32.0,
+               start: float = 1500.0) -> None:
+    """Apply one match to the online Elo ``ratings`` in place (new agents start at ``start``): O(players^2)."""
+    names = [p.name for p in players]
+    for name in names:
+        ratings.setdefault(name, start)
+    scale = k / max(len(players) - 1, 1)
+    delta: dict[str, float] = defaultdict(float)
+    for a, b in itertools.combinations(range(len(players)), 2):
+        ra, rb = outcome.ranks[players[a].seat], outcome.ranks[players[b].seat]
+        expected = 1 / (1 + 10 ** ((ratings[names[b]] - ratings[names[a]]) / 400))
+        actual = 1.0 if ra < rb else 0.5 if ra == rb else 0.0
+        delta[names[a]] += scale * (actual - expected)
+        delta[names[b]] -= scale * (actual - expected)
+    for name, d in delta.items():
+        ratings[name] += d
 
 
 def elo(results: Iterable[Result], k: float = 32.0, start: float = 1500.0) -> dict[str, float]:

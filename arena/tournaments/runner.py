@@ -2,29 +2,52 @@
 
 Execution: in this process (matches overlap in one event loop up to
 ``concurrency``: LLM calls run concurrently and local models batch), in ``workers``
-local processes, or as Ray tasks (``backend = "ray"``).  Only this process writes
-the store, so a killed run resumes from the store whatever executed it.
+local processes (each with its own event loop and ``concurrency`` matches in flight),
+or as Ray tasks (``backend = "ray"``).  Only this process writes the store, so a killed
+run resumes from the store whatever executed it.
+
+Before anything is written every agent is built and its ``check()`` hook (if any) run:
+a model, package, key or server that is missing stops the run with one line.  A match
+ends ``normal``, ``forfeit`` (rated) or ``error`` (unrated; ``--resume`` plays it again).
+A set ``stop`` event (the first Ctrl-C) starts no new match, gives the moves in flight
+:data:`~arena.tournaments.interrupt.GRACE` seconds, marks the run ``interrupted``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import re
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+from arena.errors import ArenaError, NotReady
 from arena.match import Policy, aplay_match
 from arena.redact import redact
 from arena.registry import AgentSpec, GameSpec, SpecError, check_fit, parse_agent, parse_game
 from arena.store import PlannedMatch, Store
 from arena.tournaments import schedule
 from arena.tournaments.config import RunConfig
-from arena.trajectory import Trajectory
+from arena.tournaments.interrupt import GRACE, Interrupted
+from arena.trajectory import Outcome, Trajectory
 
 log = logging.getLogger(__name__)
-OnDone = Callable[[Trajectory | None], None]
+OnDone = Callable[[PlannedMatch, Outcome], None]  # every finished match (error ones too), as stored
+OnMove = Callable[[str], None]  # the match id, once per move played (matches played in this process)
+
+
+@dataclass
+class Hooks:
+    on_done: OnDone | None = None
+    on_move: OnMove | None = None
+    stop: threading.Event | None = None
+
+    def stopped(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
 
 
 @dataclass
@@ -55,8 +78,19 @@ def resolve(config: RunConfig, build: bool = True) -> Resolved:
             raise SpecError(f"agent {name!r} is given twice; give each a name, e.g. --agent a2={name}")
     if build:
         for agent in agents:
-            agent.make()  # fail fast on a plug-in that cannot be built
+            preflight(agent)
     return Resolved({g.spec: g for g in games}, {a.name: a for a in agents}, config.policy())
+
+
+def preflight(spec: AgentSpec) -> None:
+    """Build the agent and run its ``check()`` hook: raises :class:`NotReady` naming the agent."""
+    agent = spec.make()  # a plug-in that cannot be built fails here
+    check = getattr(agent, "check", None)
+    if callable(check):
+        try:
+            check()
+        except ArenaError as err:
+            raise NotReady(f"agent {spec.name!r} ({spec.spec or spec.kind}) cannot play: {err}") from None
 
 
 def first_plan(run_id: str, config: RunConfig, resolved: Resolved) -> list[PlannedMatch]:
@@ -69,8 +103,9 @@ def first_plan(run_id: str, config: RunConfig, resolved: Resolved) -> list[Plann
     return schedule.round_robin(run_id, games, agents, config.games_per_pair, config.seed, config.swap_seats)
 
 
-def new_run(store: Store, config: RunConfig) -> str:
-    resolved = resolve(config)
+def new_run(store: Store, config: RunConfig, resolved: Resolved | None = None) -> str:
+    """Check every agent (unless already ``resolved``), then write the run and its whole plan."""
+    resolved = resolved or resolve(config)
     run_id = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
     plan = first_plan(run_id, config, resolved)
     rounds = schedule.swiss_rounds(len(resolved.agents), config.swiss_rounds) if config.schedule == "swiss" else 1
@@ -91,46 +126,96 @@ def next_swiss_round(store: Store, run_id: str, config: RunConfig, resolved: Res
     return True
 
 
-async def play_one(resolved: Resolved, match: PlannedMatch) -> Trajectory:
+def resume(store: Store, run_id: str) -> Resolved:
+    """Check a stored run's agents, then make its ``error`` matches pending again (nothing is
+    written when a check fails)."""
+    resolved = resolve(RunConfig.from_dict(store.run_config(run_id)))
+    again = store.retry_errors(run_id)
+    if again:
+        log.info("run %s: %d error match(es) will be played again", run_id, again)
+    return resolved
+
+
+async def play_one(resolved: Resolved, match: PlannedMatch, on_move: OnMove | None = None) -> Trajectory:
     game = resolved.games[match.game]
     agents = [resolved.agents[p.name].make() for p in match.players]
+    sink = None if on_move is None else (lambda kind, _data: on_move(match.match_id) if kind == "step" else None)
     return await aplay_match(game.make, agents, match.players, match.seed, match.match_id, match.game,
-                             game.params, resolved.policy)
+                             game.params, resolved.policy, sink)
 
 
-def record(store: Store, match: PlannedMatch, traj: Trajectory | None, error: BaseException | None) -> None:
-    """Store a finished match, or mark it failed (a bug in a game or plug-in never stops the run)."""
-    if traj is not None:
+def failed(error: BaseException | str) -> Outcome:
+    """The outcome stored for a match that raised (a bug or an infrastructure failure): ``error``."""
+    text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    return Outcome([], [], "error", None, redact(text))
+
+
+def record(store: Store, match: PlannedMatch, traj: Trajectory | None,
+           error: BaseException | str | None) -> Outcome:
+    """Store a finished match, or mark it ``error`` (a bug in a game or plug-in never stops the run)."""
+    if traj is not None and traj.outcome is not None:
         store.save_match(traj)
-        return
-    reason = redact(f"{type(error).__name__}: {error}")
-    log.error("match %s failed: %s", match.match_id, reason)
-    store.fail_match(match.match_id, reason)
+        return traj.outcome
+    outcome = failed(error or "no outcome")
+    log.error("match %s failed: %s", match.match_id, outcome.detail)
+    store.fail_match(match.match_id, outcome.detail)
+    return outcome
+
+
+def describe(match: PlannedMatch, outcome: Outcome) -> str | None:
+    """One line for a forfeit or an error (agent, match, reason); None for a normal ending."""
+    names = [p.name for p in sorted(match.players, key=lambda p: p.seat)]
+    where = f"match {match.match_id} ({match.game}: {' vs '.join(names)})"
+    if outcome.reason == "forfeit" and outcome.forfeited_by is not None:
+        return f"forfeit: {names[outcome.forfeited_by]} in {where}: {_one_line(outcome.detail)}"
+    if outcome.reason == "error":
+        seat = re.match(r"seat (\d+): ", outcome.detail)
+        who = f"{names[int(seat.group(1))]}: " if seat and int(seat.group(1)) < len(names) else ""
+        detail = outcome.detail[seat.end():] if seat else outcome.detail
+        return f"error (unrated, replayed by --resume): {where}: {who}{_one_line(detail)}"
+    return None
+
+
+def _one_line(text: str, most: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= most else text[:most - 1] + "…"
 
 
 async def _inline(store: Store, config: RunConfig, resolved: Resolved, pending: list[PlannedMatch],
-                  on_done: OnDone | None) -> None:
+                  hooks: Hooks) -> bool:
+    """Play ``pending`` in this event loop; True when stopped by ``hooks.stop``."""
     semaphore = asyncio.Semaphore(config.concurrency)
 
     async def one(match: PlannedMatch) -> None:
         async with semaphore:
+            if hooks.stopped():
+                return  # not started: stays pending
             try:
-                traj, error = await play_one(resolved, match), None
+                traj, error = await play_one(resolved, match, hooks.on_move), None
             except Exception as err:
                 traj, error = None, err
-        record(store, match, traj, error)
-        if on_done:
-            on_done(traj)
-
-    if not config.successive:
-        await asyncio.gather(*(one(m) for m in pending))
-        return
+        outcome = record(store, match, traj, error)
+        if hooks.on_done:
+            hooks.on_done(match, outcome)
 
     async def chain(group: list[PlannedMatch]) -> None:
         for match in group:
             await one(match)
 
-    await asyncio.gather(*(chain(g) for g in successive_groups(pending)))
+    groups = successive_groups(pending) if config.successive else [[m] for m in pending]
+    work = asyncio.ensure_future(asyncio.gather(*(chain(g) for g in groups)))
+    while not work.done():
+        await asyncio.wait({work}, timeout=None if hooks.stop is None else 0.1)
+        if hooks.stopped():
+            break
+    if not work.done():  # stopping: the moves in flight get a few seconds, then their matches stay pending
+        await asyncio.wait({work}, timeout=GRACE)
+        work.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await work
+    if not work.cancelled():
+        work.result()  # a failure of the runner itself (e.g. the store) is not swallowed
+    return hooks.stopped()
 
 
 def successive_groups(pending: list[PlannedMatch]) -> list[list[PlannedMatch]]:
@@ -141,23 +226,33 @@ def successive_groups(pending: list[PlannedMatch]) -> list[list[PlannedMatch]]:
     return list(groups.values())
 
 
-def execute(store: Store, run_id: str, on_done: OnDone | None = None) -> None:
-    """Play every pending match of a run, holding its lease (a second executor of the run is refused)."""
+def execute(store: Store, run_id: str, on_done: OnDone | None = None, *, on_move: OnMove | None = None,
+            stop: threading.Event | None = None, resolved: Resolved | None = None) -> None:
+    """Play every pending match of a run, holding its lease (a second executor of the run is refused).
+
+    Raises :class:`~arena.tournaments.interrupt.Interrupted` (run marked ``interrupted``) when
+    ``stop`` is set before the run is over."""
     with store.lease(run_id):
-        _execute(store, run_id, on_done)
+        _execute(store, run_id, on_done, on_move=on_move, stop=stop, resolved=resolved)
 
 
-def _execute(store: Store, run_id: str, on_done: OnDone | None = None) -> None:
+def _execute(store: Store, run_id: str, on_done: OnDone | None = None, *, on_move: OnMove | None = None,
+             stop: threading.Event | None = None, resolved: Resolved | None = None) -> None:
     """Play every pending match of a run (planning further swiss rounds as they become due)."""
     config = RunConfig.from_dict(store.run_config(run_id))
-    resolved = resolve(config)
+    resolved = resolved or resolve(config)
+    hooks = Hooks(on_done, on_move, stop)
+    store.set_status(run_id, "running")
     while True:
         pending = store.pending(run_id)
         if config.workers == 1 and config.backend == "local":
-            asyncio.run(_inline(store, config, resolved, pending, on_done))
+            stopped = asyncio.run(_inline(store, config, resolved, pending, hooks))
         else:
             from arena.tournaments.workers import run_parallel
-            run_parallel(store, config, pending, on_done)
+            stopped = run_parallel(store, config, pending, hooks)
+        if stopped:
+            store.set_status(run_id, "interrupted")
+            raise Interrupted(run_id)
         if config.schedule != "swiss" or not next_swiss_round(store, run_id, config, resolved):
             break
     store.set_status(run_id, "done")

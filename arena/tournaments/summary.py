@@ -78,8 +78,10 @@ def document(results: list[Result], stats: dict[str, dict[str, Any]] | None = No
 
 
 def store_document(store: Store, run_id: str | None = None, **options: Any) -> dict[str, Any]:
-    """:func:`document` of a store or run, with replicates marked, payoffs paired by seed and each
-    game's rows carrying ``quality`` (the move quality of ``arena quality``, when judged)."""
+    """:func:`document` of a store or run, with replicates marked, payoffs paired by seed, each
+    game's rows carrying ``quality`` (the move quality of ``arena quality``, when judged), and
+    ``errors``: per agent, its matches that ended as ``error`` (unrated, so in no other number;
+    an agent with only errors is listed only here)."""
     from arena.quality import summarise
     results, keys, seeds = stored_results(store, run_id)
     doc = document(results, agent_stats(store, run_id), run_id, keys=keys, seeds=seeds, **options)
@@ -88,6 +90,7 @@ def store_document(store: Store, run_id: str | None = None, **options: Any) -> d
         for row in section["rows"]:
             if row["agent"] in quality.get(section["game"], {}):
                 row["quality"] = quality[section["game"]][row["agent"]]
+    doc["errors"] = store.error_counts(run_id)
     return doc
 
 

@@ -297,6 +297,11 @@ class LocalBackend:
         self.score_eos = score_eos
         self.name = f"local:{model}"
 
+    def check(self) -> None:
+        """Raise :class:`~arena.errors.NotReady` unless the model can be loaded (builds/loads nothing)."""
+        from arena.agents.backends.model_cache import check_model
+        check_model(self.model)
+
     def load(self) -> None:
         """Load (and on first use build) the model now instead of on the first request."""
         shared_model(self.model, self.device)

@@ -9,6 +9,7 @@ by a file lock so several worker processes never build at once.  Nothing is down
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import os
@@ -61,6 +62,18 @@ def _check_name(name_or_path: str) -> None:
                          "(expected a folder with config.json; hub ids are not downloaded)")
     if not (path / "config.json").is_file():
         raise ValueError(f"{name_or_path!r} is not a Hugging Face model folder: expected {path / 'config.json'}")
+
+
+def check_model(name_or_path: str) -> None:
+    """Raise :class:`~arena.errors.NotReady` unless the model is here: the package the embedded
+    model is built from, or a model folder (loads nothing)."""
+    from arena.errors import NotReady
+    try:
+        _check_name(name_or_path)
+        if name_or_path in EMBEDDED:
+            gguf_path()  # the cache is (re)built from it, and validated against it
+    except (ValueError, RuntimeError) as err:
+        raise NotReady(str(err)) from None
 
 
 def model_folder(name_or_path: str) -> Path:
@@ -132,6 +145,13 @@ def _build(source: Path, folder: Path) -> None:
 
 def _convert(source: Path, out: Path) -> None:
     """GGUF -> plain model built from its config + dequantised state dict -> safetensors."""
+    log.warning("arena: converting the embedded model %s once (a minute or so); cached in %s",
+                source.name, out.parent)
+    with contextlib.redirect_stderr(io.StringIO()):  # transformers' own progress bars: not for users
+        _convert_quietly(source, out)
+
+
+def _convert_quietly(source: Path, out: Path) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     where, name = str(source.parent), source.name

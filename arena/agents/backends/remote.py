@@ -156,6 +156,12 @@ class RemoteBackend:
     def __repr__(self) -> str:
         return f"RemoteBackend({self.model!r}, api_base={self.api_base!r}, client={self.client!r})"
 
+    def check(self) -> None:
+        """Raise :class:`~arena.errors.NotReady` when the provider's key is missing (litellm's own
+        ``validate_environment``) or the given ``api_base`` does not accept a TCP connection."""
+        from arena.agents.backends.preflight import check_remote
+        check_remote(self.model, self.api_base, self.extra.get("api_key"))
+
     # -- plumbing ------------------------------------------------------------
     def _semaphore(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()

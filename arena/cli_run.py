@@ -1,0 +1,209 @@
+"""``arena run``: checks every agent before writing anything, prints the run id first, shows
+per-move progress with an ETA and a live top-10 (O(1) per match), a line per forfeit or error,
+and handles Ctrl-C (first: stop and say how to resume; second: exit now)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any
+
+import typer
+from rich.console import Group, RenderableType
+from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from arena import jsonsafe
+from arena.cli_board import PRIOR_HELP, print_document
+from arena.console import err, fail, json_flag, out
+from arena.tournaments.core import DEFAULT_PRIOR
+from arena.errors import ArenaError
+from arena.store import PlannedMatch, Store
+from arena.tournaments.config import build_config
+from arena.tournaments.interrupt import EXIT_INTERRUPTED, Interrupted, resume_command, sigint_stops
+from arena.tournaments.live import LiveBoard
+from arena.tournaments.runner import Resolved, describe, execute, new_run, resolve, resume as prepare_resume
+from arena.trajectory import Outcome
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+
+
+def run(
+    spec: str = typer.Argument(None, help="tournament spec file (TOML); flags override it"),
+    game: list[str] = typer.Option(None, "--game", "-g", help="game spec ID[:key=value,...]; repeatable"),
+    agent: list[str] = typer.Option(None, "--agent", "-a", help="agent spec [NAME=]KIND[:key=value,...]; repeatable"),
+    games_per_pair: int = typer.Option(None, "--games-per-pair", "-n", help="games per pair (seats alternate) [2]"),
+    schedule: str = typer.Option(None, help="round-robin | gauntlet | swiss [round-robin]"),
+    successive: bool = typer.Option(None, "--successive/--parallel-pairs", metavar="",
+                                    help="play each pair's games one after another (learning agents) [parallel]"),
+    swap_seats: bool = typer.Option(None, "--swap-seats/--fixed-seats", metavar="", help="alternate seats game by game [swap]"),
+    focus: str = typer.Option(None, help="gauntlet: the agent that meets the field"),
+    swiss_rounds: int = typer.Option(None, "--swiss-rounds", help="swiss: rounds [ceil(log2 agents)]"),
+    seed: int = typer.Option(None, help="run seed; same seed + deterministic agents = same results [0]"),
+    retries: int = typer.Option(None, help="re-asks after an illegal answer before the fallback [2]"),
+    fallback: str = typer.Option(None, help="after the retries: random (legal action) or forfeit [random]"),
+    time_limit: float = typer.Option(None, "--time-limit", help="seconds per move [none]"),
+    workers: int = typer.Option(None, help="local worker processes [1 = this process]"),
+    backend: str = typer.Option(None, help="local | ray [local]"),
+    concurrency: int = typer.Option(None, help="matches in flight at once per process [8]"),
+    strict: bool = typer.Option(False, "--strict", metavar="",
+                                help="any downgrade an agent reports (e.g. choice->generate) ends its match as error"),
+    max_games_per_pair: int = typer.Option(None, "--max-games-per-pair", help="safety bound on -n [1000]"),
+    max_matches: int = typer.Option(None, "--max-matches", help="safety bound on the matches of a run [20000]"),
+    allow_any: bool = typer.Option(None, "--allow-any", metavar="",
+                                   help="seat agents in games they were not built for (experiments)"),
+    db: str = typer.Option("arena.db", help="SQLite store"),
+    resume: str = typer.Option(None, help="finish the pending and error matches of this run id"),
+    as_json: bool = json_flag("print one JSON document instead of tables"),
+    prior: float = typer.Option(DEFAULT_PRIOR, min=0.0, help=PRIOR_HELP),
+) -> None:
+    """Play a tournament (a small quickstart when no spec, game or agent is given)."""
+    overrides = {"games": game, "agents": agent, "games_per_pair": games_per_pair, "schedule": schedule,
+                 "successive": successive, "swap_seats": swap_seats,
+                 "focus": focus, "swiss_rounds": swiss_rounds, "seed": seed, "retries": retries,
+                 "fallback": fallback, "time_limit": time_limit, "workers": workers, "backend": backend,
+                 "concurrency": concurrency, "strict": strict or None, "max_games_per_pair": max_games_per_pair,
+                 "max_matches": max_matches, "allow_any": allow_any}
+    try:
+        if resume:
+            store = Store(db, must_exist=True)
+            run_id, resolved = resume, prepare_resume(store, resume)
+        else:
+            config = build_config(spec, overrides)
+            resolved = resolve(config)  # every agent built and checked before the store is touched
+            store = Store(db)
+            run_id = new_run(store, config, resolved)
+        _say(f"run {run_id} (db {db})")
+        if resolved.policy.strict:
+            _say("strict: a downgrade ends its match as error (unrated)")
+        play(store, run_id, resolved, quiet=as_json)
+    except ArenaError as error:
+        fail(str(error))
+    from arena.tournaments.summary import store_document
+    try:
+        doc = store_document(store, run_id, prior=prior)
+    except (ArenaError, ValueError) as error:
+        fail(str(error))
+    if as_json:
+        sys.stdout.write(jsonsafe.dumps(doc, indent=2) + "\n")
+    else:
+        print_document(doc)
+    if not as_json:
+        _llm_rates(doc, resolved)
+
+
+def play(store: Store, run_id: str, resolved: Resolved, quiet: bool) -> None:
+    """Execute with progress (stderr; only the forfeit/error lines when ``quiet``) and Ctrl-C handling."""
+    command = resume_command(run_id, store.path)
+    view = RunView(store, run_id)
+
+    def first() -> None:
+        os.write(2, b"\nstopping: no new matches; moves in flight get a few seconds (Ctrl-C again: quit now)\n")
+
+    def second() -> None:
+        os.write(2, f"\ninterrupted; resume with: {command}\n".encode())
+
+    try:
+        with sigint_stops(first, second) as stop:
+            if quiet:
+                execute(store, run_id, lambda m, o: _say(describe(m, o)), stop=stop, resolved=resolved)
+            else:
+                with Live(view, console=err, refresh_per_second=2) as live:
+                    view.say = live.console.print
+                    execute(store, run_id, view.done, on_move=view.move, stop=stop, resolved=resolved)
+                if not err.is_terminal:
+                    err.line()  # Live ends its last frame without a newline off a terminal
+    except Interrupted:
+        _say(f"interrupted; resume with: {command}")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    errors = store.count(run_id, "error")
+    if errors:
+        who = ", ".join(f"{name} {n}" for name, n in sorted(store.error_counts(run_id).items()))
+        _say(f"{errors} match(es) ended in error (unrated; by agent: {who}); play them again with: {command}")
+
+
+def _say(line: str | None) -> None:
+    if line:
+        err.print(line, highlight=False, soft_wrap=True)
+
+
+class RunView:
+    """What the live display shows: the bar (ETA once a match has finished), moves and matches in
+    flight, the top 10 by online Elo.  Updates are O(1); the table is built only when drawn."""
+
+    def __init__(self, store: Store, run_id: str) -> None:
+        self.store, self.run_id = store, run_id
+        self.board = LiveBoard()
+        self.board.seed(store.results(run_id))
+        self.total = store.count(run_id)
+        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=err)
+        pending = store.count(run_id, "pending") + store.count(run_id, "error")
+        self.task = self.progress.add_task(f"run {run_id}", total=self.total, completed=self.total - pending)
+        self.moves = 0
+        self.started, self.finished_here = time.monotonic(), 0
+        self.in_flight: set[str] = set()
+        self.say: Any = _say
+        self.completed = self.total - pending
+
+    def move(self, match_id: str) -> None:
+        """Called on every move (the hot path): two O(1) updates, no lock (one writer; the drawing
+        thread only reads a count and a size)."""
+        self.moves += 1
+        self.in_flight.add(match_id)
+
+    def done(self, match: PlannedMatch, outcome: Outcome) -> None:
+        self.in_flight.discard(match.match_id)
+        self.board.add(match.players, outcome)
+        self.finished_here += 1
+        self.completed += 1
+        self.progress.advance(self.task)
+        if self.completed >= self.total:  # swiss: the next round may be planned
+            self.total = self.store.count(self.run_id)
+            self.progress.update(self.task, total=self.total)
+        line = describe(match, outcome)
+        if line:
+            self.say(line, highlight=False, soft_wrap=True)
+
+    def __rich__(self) -> RenderableType:
+        moves = f"moves played {self.moves} · matches in flight {len(self.in_flight)}" if self.moves else (
+            f"matches finished {self.finished_here}")  # worker processes report whole matches
+        status = f"{moves} · ETA {self.eta()}"
+        return Group(self.progress, status, live_table(self.board))
+
+    def eta(self) -> str:
+        """Time left at this run's pace so far (known once one match has finished here)."""
+        if not self.finished_here:
+            return "after the first match"
+        left = max(self.total - self.completed, 0)
+        seconds = int((time.monotonic() - self.started) / self.finished_here * left)
+        return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def live_table(board: LiveBoard, n: int = 10) -> Table:
+    table = Table(title="live leaderboard (online Elo; ratings with intervals at the end)", show_edge=False)
+    for col in ("agent", "games", "W", "D", "L", "forfeits", "errors", "Elo"):
+        table.add_column(col, justify="left" if col == "agent" else "right")
+    for row, elo in board.top(n):
+        table.add_row(row.agent, str(row.games), str(row.wins), str(row.draws), str(row.losses), str(row.forfeits),
+                      str(row.errors), f"{elo:.0f}")
+    return table
+
+
+def _llm_rates(doc: dict[str, Any], resolved: Resolved) -> None:
+    """Each LLM's illegal-answer and fallback rate (from the leaderboard rows), beside the leaderboard."""
+    rows = {row["agent"]: row for row in doc["leaderboard"]}
+    llms = [name for name, spec in resolved.agents.items() if _is_llm(spec.kind) and "illegal_rate" in rows.get(name, {})]
+    parts = [f"{name}: illegal answers {rows[name]['illegal_rate']:.1%}, fallback moves "
+             f"{rows[name]['fallback_rate']:.1%}" for name in llms]
+    if parts:
+        out.print("LLM answers — " + "; ".join(parts), highlight=False, soft_wrap=True)
+
+
+def _is_llm(kind: str) -> bool:
+    return kind.startswith("local") or "/" in kind or kind.startswith("critic")
+
