@@ -45,10 +45,9 @@ def move_columns(rows: list[dict[str, Any]]) -> list[str]:
     """The move-statistics columns worth showing: cooperation where a game measures it, the LLM
     columns where any agent has a non-zero value."""
     cols = ["coop"] if any("cooperation_rate" in r.get("metrics", {}) for r in rows) else []
-    keys = {"illegal": "illegal_rate", "fallback": "fallback_rate", "latency": "mean_latency", "tokens": "tokens",
-            "downgrades": "downgrades"}
-    # forfeits and errors always show: an agent that crashed or whose provider failed is never hidden
-    return cols + [c for c, k in keys.items() if any(r.get(k) for r in rows)] + ["forfeits", "errors"]
+    keys = {"illegal": "illegal_rate", "fallback": "fallback_rate", "latency": "mean_latency", "tokens": "tokens"}
+    # forfeits, errors and downgrades always show: a crash, a provider failure or a silent fallback is never hidden
+    return cols + [c for c, k in keys.items() if any(r.get(k) for r in rows)] + ["forfeits", "errors", "downgrades"]
 
 
 def quality_text(q: dict[str, Any] | None) -> str:

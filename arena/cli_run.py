@@ -12,6 +12,7 @@ from typing import Any
 import typer
 from rich.console import Group, RenderableType
 from rich.live import Live
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -113,7 +114,7 @@ def play(store: Store, run_id: str, resolved: Resolved, quiet: bool) -> None:
                 execute(store, run_id, lambda m, o: _say(describe(m, o)), stop=stop, resolved=resolved)
             else:
                 with Live(view, console=err, refresh_per_second=2) as live:
-                    view.say = live.console.print
+                    view.say = lambda line: live.console.print(escape(line), highlight=False, soft_wrap=True)
                     execute(store, run_id, view.done, on_move=view.move, stop=stop, resolved=resolved)
                 if not err.is_terminal:
                     err.line()  # Live ends its last frame without a newline off a terminal
@@ -126,9 +127,10 @@ def play(store: Store, run_id: str, resolved: Resolved, quiet: bool) -> None:
         _say(f"{errors} match(es) ended in error (unrated; by agent: {who}); play them again with: {command}")
 
 
-def _say(line: str | None) -> None:
+def _say(line: str | None, **_: Any) -> None:
+    """One console line on stderr, printed verbatim (agent names may look like Rich markup)."""
     if line:
-        err.print(line, highlight=False, soft_wrap=True)
+        err.print(escape(line), highlight=False, soft_wrap=True)
 
 
 class RunView:
@@ -167,7 +169,7 @@ class RunView:
             self.progress.update(self.task, total=self.total)
         line = describe(match, outcome)
         if line:
-            self.say(line, highlight=False, soft_wrap=True)
+            self.say(line)
 
     def __rich__(self) -> RenderableType:
         moves = f"moves played {self.moves} · matches in flight {len(self.in_flight)}" if self.moves else (
@@ -189,7 +191,7 @@ def live_table(board: LiveBoard, n: int = 10) -> Table:
     for col in ("agent", "games", "W", "D", "L", "forfeits", "errors", "Elo"):
         table.add_column(col, justify="left" if col == "agent" else "right")
     for row, elo in board.top(n):
-        table.add_row(row.agent, str(row.games), str(row.wins), str(row.draws), str(row.losses), str(row.forfeits),
+        table.add_row(escape(row.agent), str(row.games), str(row.wins), str(row.draws), str(row.losses), str(row.forfeits),
                       str(row.errors), f"{elo:.0f}")
     return table
 
@@ -201,7 +203,7 @@ def _llm_rates(doc: dict[str, Any], resolved: Resolved) -> None:
     parts = [f"{name}: illegal answers {rows[name]['illegal_rate']:.1%}, fallback moves "
              f"{rows[name]['fallback_rate']:.1%}" for name in llms]
     if parts:
-        out.print("LLM answers — " + "; ".join(parts), highlight=False, soft_wrap=True)
+        out.print(escape("LLM answers — " + "; ".join(parts)), highlight=False, soft_wrap=True)
 
 
 def _is_llm(kind: str) -> bool:

@@ -69,7 +69,7 @@ def timeless(doc: dict) -> list[dict]:
     (["run", "-a", "randomm", "-a", "random"], "unknown agent 'randomm'; valid:"),
     (["run", "-a", "random", "-a", "random"], "agent 'random' is given twice"),
     (["run", "--fallback", "panic"], "unknown fallback 'panic'; valid: random, forfeit"),
-    (["run", "--resume", "nope"], "no run 'nope'"),
+    (["run", "--resume", "nope"], "no such database"),  # resuming never creates a store
     (["run", "-g", "matrix:file=tests/nothing.toml"], "no such file"),
 ])
 def test_bad_input_is_one_line_exit_2(db: str, args: list[str], message: str) -> None:

@@ -259,7 +259,7 @@ def test_table_output_shows_each_llms_illegal_and_fallback_rate(db: str, loopbac
     loopback_server.inject("empty", "empty")  # two refused answers: re-prompted, then answered "C"
     proc = run_cli("run", "-g", "prisoners-dilemma:rounds=2", "-a", f"gpt=openai/test-model:api_base="
                    f"{loopback_server.api_base},attempts=1", "-a", "tit-for-tat", "-n", "1", "--db", db,
-                   env={"OPENAI_API_KEY": "sk-test-rates"})
+                   env={"OPENAI_API_KEY": "sk-test-rates", "COLUMNS": "300"})  # no header wrapped
     assert proc.returncode == 0, proc.stderr
     line = next(x for x in proc.stdout.splitlines() if x.startswith("LLM answers"))
     # 2 moves; answers given: 2 refused + 2 accepted
