@@ -28,15 +28,16 @@ import itertools
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import sparse
-from scipy.special import expit, log_expit
 
-from arena.tournaments.core import (DEFAULT_PRIOR, ELO_PER_LOGIT, MEAN, anchor_index, bootstrap_counts,
+from arena.tournaments.core import (DEFAULT_PRIOR, expit, log_expit, ELO_PER_LOGIT, MEAN, anchor_index, bootstrap_counts,
                                     interval_rows, newton, to_elo, with_prior)
 from arena.tournaments.ratings import Result
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 __all__ = ["DEFAULT_PRIOR", "ELO_PER_LOGIT", "MEAN", "anchor_index", "bootstrap_counts", "interval_rows", "newton",
            "to_elo", "fit_bt", "bootstrap_bt", "bt_leaderboard", "win_matrix", "wilson", "pair_data", "match_types"]
@@ -83,6 +84,7 @@ class PairData:
 
 
 def pair_data(results: Iterable[Result]) -> PairData:
+    from scipy import sparse  # imported on use: start-up stays light
     types, counts = match_types(results)
     agents = agents_of(types)
     index = {a: k for k, a in enumerate(agents)}
@@ -105,6 +107,7 @@ def pair_data(results: Iterable[Result]) -> PairData:
 
 def _design(data: PairData, seat_advantage: bool) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
     """X (C, P): +1 for `first`, −1 for `second`, +1 in the seat column; and X⊗X row-wise (C, P²)."""
+    from scipy import sparse  # imported on use: start-up stays light
     k, c = len(data.agents), len(data.first)
     p = k + seat_advantage
     cols = np.stack([data.first, data.second, np.full(c, k if seat_advantage else 0)], axis=1)

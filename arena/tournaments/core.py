@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-from scipy.special import log_expit
 
 ELO_PER_LOGIT = 400.0 / math.log(10.0)
 DEFAULT_PRIOR = 2.0  # virtual draws per parameter against an average opponent
@@ -134,3 +133,13 @@ def min_ranks(values: np.ndarray) -> np.ndarray:
     """Competition ranks along the last axis (1 + how many values are smaller; ties share the
     lowest rank), as ``scipy.stats.rankdata(method="min")`` without importing scipy.stats."""
     return 1 + (values[..., None, :] < values[..., :, None]).sum(axis=-1)
+
+
+def log_expit(x: np.ndarray) -> np.ndarray:
+    """log(1 / (1 + e^-x)), stable for large |x| (scipy.special's, without importing scipy.special)."""
+    return -np.logaddexp(0.0, -x)
+
+
+def expit(x: np.ndarray) -> np.ndarray:
+    """The logistic function 1 / (1 + e^-x)."""
+    return np.exp(log_expit(x))

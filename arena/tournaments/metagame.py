@@ -26,7 +26,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.special import logsumexp
 
 from arena.tournaments.bt import WinMatrix
 
@@ -73,7 +72,7 @@ def fixation(payoff: np.ndarray, r: int, s: int, m: int, alpha: float, local: bo
         f_s = ((m - k - 1) * payoff[s, s] + k * payoff[s, r]) / (m - 1)
         diff = f_r - f_s
     log_terms = np.cumsum(-alpha * diff)
-    return float(np.exp(-np.logaddexp(0.0, logsumexp(log_terms))))
+    return float(np.exp(-np.logaddexp(0.0, np.logaddexp.reduce(log_terms))))
 
 
 def alpha_rank(payoff: np.ndarray, alpha: float = 100.0, m: int = 50, local: bool = True) -> np.ndarray:

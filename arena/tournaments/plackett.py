@@ -29,15 +29,17 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import sparse
 
 from arena.tournaments.bt import Signature, agents_of, games_played, match_types
 from arena.tournaments.core import DEFAULT_PRIOR, anchor_index, bootstrap_counts, interval_rows, to_elo, with_prior
 from arena.tournaments.ratings import Result
 from arena.trajectory import Outcome, Player
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 EXACT_TIE_LIMIT = 8
 Event = tuple[dict[int, float], dict[int, float], float]  # chosen shares, risk-set weights, weight
@@ -108,6 +110,7 @@ def ranking_data(results: Iterable[Result]) -> RankingData:
 
 
 def _sparse(cells: list[tuple[int, int, float]], shape: tuple[int, int]) -> sparse.csr_matrix:
+    from scipy import sparse  # imported on use: start-up stays light
     rows, cols, vals = zip(*cells) if cells else ((), (), ())
     return sparse.csr_matrix((vals, (rows, cols)), shape=shape)
 

@@ -17,9 +17,8 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
-from scipy.special import expit, log_expit
 
-from arena.tournaments.core import DEFAULT_PRIOR, ELO_PER_LOGIT, to_elo, with_prior
+from arena.tournaments.core import DEFAULT_PRIOR, ELO_PER_LOGIT, expit, log_expit, to_elo, with_prior
 from arena.tournaments.ratings import Result
 
 
