@@ -205,7 +205,7 @@ class LLMAgent:
 
 COMMON_PARAMS: dict[str, Any] = {"mode": "generate", "reasoning": False, "temperature": 0.0, "seed": -1,
                                  "max_tokens": 0, "template": "", "norm": "mean", "constrain": "auto"}
-LOCAL_PARAMS: dict[str, Any] = {**COMMON_PARAMS, "device": "", "max_batch": 16}
+LOCAL_PARAMS: dict[str, Any] = {**COMMON_PARAMS, "device": "", "max_batch": 16, "threads": 1}
 REMOTE_PARAMS: dict[str, Any] = {**COMMON_PARAMS, "api_base": "", "timeout": 60.0, "max_concurrency": 16,
                                  "attempts": 4}
 
@@ -221,7 +221,7 @@ def build_llm(kind: str, model: str, params: dict[str, Any]) -> LLMAgent:
     if kind == "local":
         from arena.agents.backends.local import LocalBackend
         backend: Backend = LocalBackend(model or "smollm2", device=params.get("device") or None,
-                                        max_batch=params.get("max_batch", 16))
+                                        max_batch=params.get("max_batch", 16), threads=params.get("threads", 1))
     else:
         from arena.agents.backends.remote import RemoteBackend
         backend = RemoteBackend(kind, api_base=params.get("api_base") or None, timeout=params.get("timeout", 60.0),

@@ -94,7 +94,7 @@ def _example(kind: str, items: tuple[str, ...]) -> str:
     return f"[{kind}]"
 
 
-MESSAGE = r"[^\[\]]{0,300}"  # the free message around a tag (tags use the brackets)
+MESSAGE = r"[^\[\]]*"  # the free message around a tag (tags use the brackets)
 
 
 def int_range_regex(low: int, high: int) -> str:

@@ -71,11 +71,11 @@ class GrammarMask:
     """Logits processor: row ``i`` follows ``matchers[i]`` (None: free text).
 
     The first call sees the prompt only; later calls first feed the token the row just got.
-    A row that has finished (its matcher stopped) is left alone; ``generate`` pads it.
+    A row whose answer is complete (its matcher stopped) may only end; ``generate`` pads it after.
     """
 
-    def __init__(self, matchers: list[Any | None]) -> None:
-        self.matchers = matchers
+    def __init__(self, matchers: list[Any | None], eos_ids: list[int]) -> None:
+        self.matchers, self.eos_ids = matchers, eos_ids
         self.started = False
 
     @property
@@ -89,7 +89,12 @@ class GrammarMask:
                 continue
             if self.started and not found.is_stopped():
                 found.consume_token(int(input_ids[row, -1]))
-            if found.is_stopped() or found.is_error():
+            if found.is_stopped():  # the answer is complete: only the end of the reply may follow
+                ends = scores[row, self.eos_ids].clone()
+                scores[row] = -torch.inf
+                scores[row, self.eos_ids] = ends
+                continue
+            if found.is_error():
                 continue
             bitmask = torch.full((words,), -1, dtype=torch.int32)
             found.unsafe_compute_mask_ptr(bitmask.data_ptr(), words * 4)

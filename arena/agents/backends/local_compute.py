@@ -70,12 +70,14 @@ def _common(seqs: list[list[int]], limit: int) -> int:
     return length
 
 
-def _prefill(shared: _Shared, tokens: list[int]) -> Any:
+def _prefill(shared: _Shared, tokens: list[int], cache: Any = None) -> Any:
+    """The KV cache of ``tokens`` (appended to ``cache`` when given, which is extended in place)."""
     from transformers import DynamicCache
 
-    cache = DynamicCache(config=shared.model.config)
-    shared.model(input_ids=torch.tensor([tokens], device=shared.device), use_cache=True, logits_to_keep=1,
-                 **{shared.cache_kw: cache})
+    cache = DynamicCache(config=shared.model.config) if cache is None else cache
+    if tokens:
+        shared.model(input_ids=torch.tensor([tokens], device=shared.device), use_cache=True, logits_to_keep=1,
+                     **{shared.cache_kw: cache})
     return cache
 
 
@@ -127,7 +129,8 @@ def generate(shared: _Shared, requests: list[Request]) -> list[tuple[str, int, i
 
     prompts = [encode(shared.tokenizer, r.messages) for r in requests]
     masks = constrain.GrammarMask([None if r.grammar is None else
-                                   constrain.matcher(shared.ll_tokenizer(), r.grammar) for r in requests])
+                                   constrain.matcher(shared.ll_tokenizer(), r.grammar) for r in requests],
+                                  shared.eos_ids)
     config = GenerationConfig(max_new_tokens=requests[0].max_tokens, do_sample=False,
                               pad_token_id=shared.pad_id, eos_token_id=shared.eos_ids)
     sampler = _RowSampler(requests)
@@ -159,17 +162,26 @@ def _finish(shared: _Shared, prompt: list[int], row: list[int]) -> tuple[str, in
 
 
 def score(shared: _Shared, requests: list[Request]) -> list[Scores]:
-    """Every option of every request scored as a complete reply (option tokens + end-of-turn)."""
-    return [_score_one(shared, req) for req in requests]
+    """Every option of every request scored as a complete reply (option tokens + end-of-turn).
+
+    The prefix all the batch's prompts share (the rules, typically) is prefilled once, each
+    prompt's own rest once more, and the options are rows on top of that cache."""
+    prompts = [encode(shared.tokenizer, r.messages) for r in requests]
+    common = _common(prompts, min(len(p) for p in prompts) - 1) if len(prompts) > 1 else 0
+    with torch.inference_mode():
+        shared_head = _prefill(shared, prompts[0][:common]) if common >= MIN_SHARED_PREFIX else None
+    return [_score_one(shared, req, prompt, shared_head, common) for req, prompt in zip(requests, prompts, strict=True)]
 
 
-def _score_one(shared: _Shared, req: Request) -> Scores:
-    """One request: its prompt prefilled once (all but the last token), then the options in chunks."""
-    prompt = encode(shared.tokenizer, req.messages)
+def _score_one(shared: _Shared, req: Request, prompt: list[int], shared_head: Any, common: int) -> Scores:
+    """One request: its prompt's KV cache (all but the last token), then the options in chunks."""
     options = [option_tokens(shared, o) for o in req.options]
     totals: list[float] = []
     with torch.inference_mode():
-        head = _prefill(shared, prompt[:-1]) if len(prompt) > 1 else None
+        if shared_head is not None:
+            head = _prefill(shared, prompt[common:-1], copy.deepcopy(shared_head))
+        else:
+            head = _prefill(shared, prompt[:-1]) if len(prompt) > 1 else None
         chunks = range(0, len(options), SCORE_CHUNK)
         for at in chunks:
             part = options[at:at + SCORE_CHUNK]
