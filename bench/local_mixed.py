@@ -18,7 +18,7 @@ import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from arena.agents.backends.local import queue_waits  # noqa: E402
+from arena.agents.backends.local import LocalBackend, queue_waits  # noqa: E402
 from arena.match import aplay_match  # noqa: E402
 from arena.registry import parse_agent, parse_game  # noqa: E402
 from arena.trajectory import Player  # noqa: E402
@@ -27,6 +27,7 @@ PLAYERS = [Player(0, "llm", "llm"), Player(1, "tit-for-tat", "tit-for-tat")]
 
 
 async def main(matches: int, rounds: int) -> None:
+    LocalBackend("smollm2").load()  # loading is not queueing
     game = parse_game(f"prisoners-dilemma:rounds={rounds}")
     specs = ["local:smollm2:mode=choice"] * matches + ["local:smollm2"] * matches
     started = time.perf_counter()

@@ -164,38 +164,43 @@ def _finish(shared: _Shared, prompt: list[int], row: list[int]) -> tuple[str, in
 def score(shared: _Shared, requests: list[Request]) -> list[Scores]:
     """Every option of every request scored as a complete reply (option tokens + end-of-turn).
 
-    The prefix all the batch's prompts share (the rules, typically) is prefilled once, each
-    prompt's own rest once more, and the options are rows on top of that cache."""
+    The prefix all the batch's prompts share (the rules, typically) is prefilled once.  Few
+    options in all: one forward pass over every (prompt rest + option) row; else per request,
+    its prompt's rest prefilled once more and its options as rows on top of that cache."""
     prompts = [encode(shared.tokenizer, r.messages) for r in requests]
-    common = _common(prompts, min(len(p) for p in prompts) - 1) if len(prompts) > 1 else 0
+    options = [[option_tokens(shared, o) for o in r.options] for r in requests]
+    common = _common(prompts, min(len(p) for p in prompts) - 1)
     with torch.inference_mode():
-        shared_head = _prefill(shared, prompts[0][:common]) if common >= MIN_SHARED_PREFIX else None
-    return [_score_one(shared, req, prompt, shared_head, common) for req, prompt in zip(requests, prompts, strict=True)]
-
-
-def _score_one(shared: _Shared, req: Request, prompt: list[int], shared_head: Any, common: int) -> Scores:
-    """One request: its prompt's KV cache (all but the last token), then the options in chunks."""
-    options = [option_tokens(shared, o) for o in req.options]
-    totals: list[float] = []
-    with torch.inference_mode():
-        if shared_head is not None:
-            head = _prefill(shared, prompt[common:-1], copy.deepcopy(shared_head))
+        head = _prefill(shared, prompts[0][:common]) if common >= MIN_SHARED_PREFIX else None
+        common = common if head is not None else 0
+        if sum(len(o) for o in options) <= SCORE_CHUNK:
+            seqs = [(p, o) for p, opts in zip(prompts, options, strict=True) for o in opts]
+            flat = iter(_score_rows(shared, seqs, None if head is None else _repeat(head, len(seqs), False), common))
+            totals = [[next(flat) for _ in opts] for opts in options]
         else:
-            head = _prefill(shared, prompt[:-1]) if len(prompt) > 1 else None
-        chunks = range(0, len(options), SCORE_CHUNK)
-        for at in chunks:
-            part = options[at:at + SCORE_CHUNK]
-            cache = None if head is None else _repeat(head, len(part), keep=len(chunks) > 1)
-            totals += _score_rows(shared, prompt, part, cache)
-    return Scores(totals, [len(o) for o in options], tokens_in=len(prompt) + sum(len(o) for o in options))
+            totals = [_score_one(shared, p, opts, head, common) for p, opts in zip(prompts, options, strict=True)]
+    return [Scores(t, [len(o) for o in opts], tokens_in=len(p) + sum(len(o) for o in opts))
+            for t, p, opts in zip(totals, prompts, options, strict=True)]
 
 
-def _score_rows(shared: _Shared, prompt: list[int], options: list[list[int]], cache: Any) -> list[float]:
-    """Rows ``prompt[-1:] + option`` after the cached prompt head, left-padded so every option ends
-    its row: only the logits of the option positions are computed."""
-    prefix = len(prompt) - 1 if cache is not None else 0
-    seqs = [prompt + o for o in options]
-    keep = max(len(o) for o in options)
+def _score_one(shared: _Shared, prompt: list[int], options: list[list[int]], head: Any, common: int) -> list[float]:
+    """One prompt: its KV cache (all but the last token) once, then its options in chunks."""
+    cache = _prefill(shared, prompt[common:-1], None if head is None else copy.deepcopy(head))
+    chunks = range(0, len(options), SCORE_CHUNK)
+    totals: list[float] = []
+    for at in chunks:
+        part = options[at:at + SCORE_CHUNK]
+        totals += _score_rows(shared, [(prompt, o) for o in part], _repeat(cache, len(part), len(chunks) > 1),
+                              len(prompt) - 1)
+    return totals
+
+
+def _score_rows(shared: _Shared, rows: list[tuple[list[int], list[int]]], cache: Any, prefix: int) -> list[float]:
+    """Rows ``prompt + option`` whose first ``prefix`` tokens are in ``cache`` (None: no cache),
+    left-padded after the prefix so every option ends its row: only the option logits are computed."""
+    seqs = [p + o for p, o in rows]
+    lengths = [len(o) for _, o in rows]
+    keep = max(lengths)
     ids, mask = _pad(seqs, shared.pad_id, shared.device, prefix)
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
     extra = {shared.cache_kw: cache} if cache is not None else {}
@@ -203,4 +208,4 @@ def _score_rows(shared: _Shared, prompt: list[int], options: list[list[int]], ca
                           logits_to_keep=keep + 1, **extra).logits[:, -(keep + 1):-1]
     logprobs = torch.log_softmax(logits.float(), dim=-1)
     per_token = logprobs.gather(-1, ids[:, -keep:].unsqueeze(-1)).squeeze(-1)
-    return [float(per_token[row, keep - len(o):].sum()) for row, o in enumerate(options)]
+    return [float(per_token[row, keep - n:].sum()) for row, n in enumerate(lengths)]
