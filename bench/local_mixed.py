@@ -4,8 +4,9 @@
 ``generate`` (constrained) SmolLM2, each against tit-for-tat, all in flight at once on one
 event loop, so both kinds of request queue at the same local backend.  Printed: the mean
 (and max) time a request of each kind waited in the queue before its batch started, their
-ratio (target: neither mean above 2x the other), and the wall time.  Run:
-``python bench/local_mixed.py [--matches N] [--rounds R]``.  No network.
+ratio (target: neither mean above 2x the other), and the wall time, per run; then the
+median and range of the ratio over ``--repeats`` runs.  Run:
+``python bench/local_mixed.py [--matches N] [--rounds R] [--repeats K]``.  No network.
 """
 
 from __future__ import annotations
@@ -26,20 +27,27 @@ from arena.trajectory import Player  # noqa: E402
 PLAYERS = [Player(0, "llm", "llm"), Player(1, "tit-for-tat", "tit-for-tat")]
 
 
-async def main(matches: int, rounds: int) -> None:
-    LocalBackend("smollm2").load()  # loading is not queueing
+async def once(matches: int, rounds: int) -> tuple[dict[str, list[float]], float]:
     game = parse_game(f"prisoners-dilemma:rounds={rounds}")
     specs = ["local:smollm2:mode=choice"] * matches + ["local:smollm2"] * matches
     started = time.perf_counter()
     await asyncio.gather(*(aplay_match(game.make, [parse_agent(s).make(), parse_agent("tit-for-tat").make()],
                                        PLAYERS, seed, f"m{seed}") for seed, s in enumerate(specs)))
-    wall = time.perf_counter() - started
-    waits = queue_waits()
-    means = {k: statistics.mean(v) for k, v in waits.items() if v}
-    for kind, found in waits.items():
-        print(f"{kind:9} requests {len(found):4d}  mean wait {statistics.mean(found):7.3f}s  max {max(found):7.3f}s")
-    ratio = max(means.values()) / max(min(means.values()), 1e-9)
-    print(f"ratio of mean waits (larger / smaller): {ratio:.2f}  wall {wall:.1f}s")
+    return queue_waits(), time.perf_counter() - started
+
+
+def main(matches: int, rounds: int, repeats: int) -> None:
+    LocalBackend("smollm2").load()  # loading is not queueing
+    ratios = []
+    for repeat in range(repeats):
+        waits, wall = asyncio.run(once(matches, rounds))  # a fresh loop: a fresh batcher and statistics
+        means = {k: statistics.mean(v) for k, v in waits.items()}
+        ratios.append(max(means.values()) / max(min(means.values()), 1e-9))
+        print(f"run {repeat + 1}: " + "  ".join(f"{k} {len(v)} requests, mean wait {means[k]:.3f}s "
+                                                 f"(max {max(v):.3f}s)" for k, v in waits.items())
+              + f"  wall {wall:.1f}s")
+    print(f"ratio of mean waits (larger / smaller): median {statistics.median(ratios):.2f} "
+          f"(range {min(ratios):.2f}-{max(ratios):.2f}, {len(ratios)} runs; target <= 2)")
     print("load average:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
@@ -47,5 +55,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--matches", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    asyncio.run(main(args.matches, args.rounds))
+    main(args.matches, args.rounds, args.repeats)
