@@ -157,7 +157,8 @@ def _repeat_prompt(target: str) -> list[dict[str, str]]:
 @pytest.mark.parametrize("game", ["hex", "public-goods", "holdem"])
 def test_every_option_can_win(backend: Any, game: str) -> None:
     """Each option wins when it is the most likely complete answer, prefixes of others included
-    ("1" vs "10", "a1" vs "a10"/"a11", "raise pot" vs "raise half-pot")."""
+    ("1" vs "10", "a1" vs "a10"/"a11", "raise pot" vs "raise half-pot").  Hex scores 121 x 121
+    (prompt, option) pairs: the longest test here (17 min wall at load 10)."""
     from arena.games.poker.holdem import MENU
     options = list(MENU) if game == "holdem" else parse_game(game).make(1).legal_actions(0)
     assert len(options) == {"hex": 121, "public-goods": 11, "holdem": 7}[game]
