@@ -18,10 +18,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from _report import load_line, spread  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 from arena.match import Policy, aplay_match  # noqa: E402
 from arena.registry import parse_agent, parse_game  # noqa: E402
@@ -61,9 +62,8 @@ async def main(seeds: int) -> None:
         print(f"{game:32} {path:20} {moves:5d} {refused / max(answers, 1):8.1%} {fallbacks / max(moves, 1):8.1%} "
               f"{moves / seconds:6.2f}")
     for game, found in ratios.items():
-        print(f"{game}: constrained / free time per decision: median {statistics.median(found):.2f} "
-              f"(range {min(found):.2f}-{max(found):.2f}, {len(found)} seeds)")
-    print("load average:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
+        print(f"{game}: constrained / free time per decision: {spread(found, 'seeds')}")
+    print(load_line())
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from _report import load_line, spread  # noqa: E402  (bench/ is on sys.path when run as a script)
+
 from arena.agents.backends.local import LocalBackend, queue_waits  # noqa: E402
 from arena.match import aplay_match  # noqa: E402
 from arena.registry import parse_agent, parse_game  # noqa: E402
@@ -46,9 +48,8 @@ def main(matches: int, rounds: int, repeats: int) -> None:
         print(f"run {repeat + 1}: " + "  ".join(f"{k} {len(v)} requests, mean wait {means[k]:.3f}s "
                                                  f"(max {max(v):.3f}s)" for k, v in waits.items())
               + f"  wall {wall:.1f}s")
-    print(f"ratio of mean waits (larger / smaller): median {statistics.median(ratios):.2f} "
-          f"(range {min(ratios):.2f}-{max(ratios):.2f}, {len(ratios)} runs; target <= 2)")
-    print("load average:", " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    print(f"ratio of mean waits (larger / smaller): {spread(ratios)}; target <= 2")
+    print(load_line())
 
 
 if __name__ == "__main__":

@@ -28,7 +28,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from arena.agents.backends.base import Backend, Completion, EmptyCompletion, ScoringUnsupported, as_scores
+from arena.agents.backends.base import (
+    Backend,
+    Completion,
+    EmptyCompletion,
+    ScoringUnsupported,
+    as_scores,
+)
 from arena.agents.backends.constrain import GrammarError
 from arena.agents.base import Decision, Turn
 

@@ -38,7 +38,12 @@ import torch
 from arena.agents.backends import constrain
 from arena.agents.backends.base import Completion, Scores
 from arena.agents.backends.local_compute import Request, generate, score
-from arena.agents.backends.model_cache import EMBEDDED, _check_name, _ensure_embedded, model_folder
+from arena.agents.backends.model_cache import (
+    EMBEDDED,
+    _check_name,
+    _ensure_embedded,
+    model_folder,
+)
 
 log = logging.getLogger(__name__)
 
