@@ -20,7 +20,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from arena.agents.backends import local  # noqa: E402
+from arena.agents.backends import local_compute  # noqa: E402
 from arena.agents.backends.local import LocalBackend  # noqa: E402
 
 PROMPT = ("You are playing a repeated prisoner's dilemma for 10 rounds. Options: J (cooperate) or "
@@ -48,11 +48,11 @@ async def concurrent(backend: LocalBackend, rounds: int, width: int, max_tokens:
 
 
 async def unshared(backend: LocalBackend, rounds: int, width: int, max_tokens: int) -> float:
-    local.MIN_SHARED_PREFIX, saved = 10**9, local.MIN_SHARED_PREFIX
+    local_compute.MIN_SHARED_PREFIX, saved = 10**9, local_compute.MIN_SHARED_PREFIX
     try:
         return await concurrent(backend, rounds, width, max_tokens)
     finally:
-        local.MIN_SHARED_PREFIX = saved
+        local_compute.MIN_SHARED_PREFIX = saved
 
 
 async def main(args: argparse.Namespace) -> None:

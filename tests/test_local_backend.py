@@ -121,8 +121,8 @@ def test_seeded_sampling_is_reproducible(backend: LocalBackend) -> None:
 def test_concurrent_requests_are_batched_and_match_sequential(backend: LocalBackend,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     sizes: list[int] = []
-    real = local._generate
-    monkeypatch.setattr(local, "_generate", lambda shared, reqs: sizes.append(len(reqs)) or real(shared, reqs))
+    real = local.generate
+    monkeypatch.setattr(local, "generate", lambda shared, reqs: sizes.append(len(reqs)) or real(shared, reqs))
     chats = [[{"role": "user", "content": q}] for q in QUESTIONS]
 
     async def both() -> tuple[list[str], list[str]]:
@@ -144,6 +144,7 @@ def test_score_ranks_right_answer_first(backend: LocalBackend) -> None:
     (paris, berlin), together = asyncio.run(scores())
     assert all(math.isfinite(x) and x < 0 for x in (paris, berlin))
     assert paris > berlin + 3
-    assert together[0] == pytest.approx([paris, berlin], abs=1e-3)
+    assert list(together[0]) == pytest.approx([paris, berlin], abs=1e-3)
     assert max(range(3), key=together[1].__getitem__) == 2
-    assert asyncio.run(backend.score(FRANCE, [])) == []
+    assert list(asyncio.run(backend.score(FRANCE, []))) == []
+

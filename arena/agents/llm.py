@@ -3,24 +3,46 @@
 Prompt: a system message with the game's rules and the answer format; a user
 message with the player's observation inside a fenced block (everything another
 player wrote is quoted there as data, never instructions) and the legal actions.
-Modes for finite action sets: ``generate`` (complete, extract the final answer;
-the game parses it and a refusal comes back as feedback for a re-prompt) and
-``choice`` (score every legal action by log-likelihood and take the best: no
-illegal moves).  Free-text turns always generate.  ``reasoning=true`` asks the model
-to think first and end with ``Final answer: ...``; only that final answer is used.
+Modes for finite action sets:
+
+- ``generate``: the model writes its reply.  With ``constrain`` (default ``auto``: on
+  where the backend supports it) the answer is decoded under the legal set, or for
+  free-text turns under the game's answer grammar (``Turn.answer_pattern``); else it
+  is parsed by the game and a refusal comes back as feedback for a re-prompt.
+- ``choice``: every legal action is scored as a complete reply (end-of-answer token
+  included) and the best is played; ``norm=mean`` (default) ranks by log-prob per
+  token, ``norm=sum`` by the total.  Free-text turns always generate.
+
+``reasoning=true`` asks the model to think first and end with ``Final answer: ...``;
+on a backend that continues replies (local) the reasoning is generated freely up to
+that line and the final answer after it is constrained (generate) or scored (choice).
+``Decision.info["path"]`` says what happened (choice, grammar, json_schema, ...,
+unconstrained) and ``Decision.downgrades`` every fallback taken.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
 import time
 from pathlib import Path
 from typing import Any
 
-from arena.agents.backends.base import Backend, Completion, EmptyCompletion, Scores, ScoringUnsupported
+from arena.agents.backends.base import (
+    Backend,
+    Completion,
+    EmptyCompletion,
+    ScoringUnsupported,
+    as_scores,
+)
+from arena.agents.backends.constrain import GrammarError
 from arena.agents.base import Decision, Turn
 
 MODES = ("generate", "choice")
+NORMS = ("mean", "sum")
+CONSTRAIN = ("auto", "true", "false")
+FINAL_MARK = "Final answer:"
+ANSWER_TOKENS = 48  # budget of a constrained final answer after reasoning (the grammar ends it sooner)
 FINAL = re.compile(r"final answer\s*[:\-]\s*(.+)", re.I | re.S)
 PLACEHOLDERS = ("rules", "observation", "legal", "format")
 DEFAULT_USER = "{observation}\n\n{legal}\n{format}"
@@ -61,17 +83,35 @@ def load_template(path: str) -> str:
 
 
 class LLMAgent:
-    """An agent that asks a language model; every exchange is returned in the Decision."""
+    """An agent that asks a language model; every exchange is returned in the Decision.
+
+    ``norm`` ranks choice options by mean log-prob per token (``mean``, the default) or by the
+    raw sum (``sum``).  ``constrain`` (``auto``: on where the backend supports it) decodes the
+    final answer under the legal set / the game's answer grammar.
+    """
 
     def __init__(self, backend: Backend, mode: str = "generate", reasoning: bool = False,
                  temperature: float = 0.0, seed: int | None = None, max_tokens: int | None = None,
-                 template: str | None = None) -> None:
+                 template: str | None = None, norm: str = "mean", constrain: str = "auto") -> None:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; valid: {', '.join(MODES)}")
+        if norm not in NORMS:
+            raise ValueError(f"unknown norm {norm!r}; valid: {', '.join(NORMS)}")
+        if str(constrain).lower() not in CONSTRAIN:
+            raise ValueError(f"constrain={constrain!r}: valid: {', '.join(CONSTRAIN)}")
         self.backend, self.mode, self.reasoning = backend, mode, reasoning
-        self.temperature, self.seed = temperature, seed
+        self.temperature, self.seed, self.norm = temperature, seed, norm
         self.max_tokens = max_tokens or (384 if reasoning else 24)
         self.template = load_template(template) if template else DEFAULT_USER
+        if hasattr(backend, "structured"):  # remote: only where the provider takes a schema ("" = none)
+            supported = bool(backend.structured)
+        else:
+            supported = "allowed" in inspect.signature(backend.complete).parameters
+        asked = str(constrain).lower()
+        self.constrain = supported and asked != "false"
+        self._constrain_note = "constrain->parse: backend cannot constrain decoding" \
+            if asked == "true" and not supported else ""
+        self._continues = bool(getattr(backend, "continues", False))
         self._last: tuple[int, list[dict[str, str]]] | None = None
         self._match_seed: int | None = None
 
@@ -100,8 +140,21 @@ class LLMAgent:
             try:
                 return await self._choose(turn)
             except ScoringUnsupported:
-                pass  # this backend cannot score: generate instead (recorded in info)
+                decision = await self._generate(turn)
+                decision.downgrades.insert(0, "choice->generate: backend cannot score")
+                return decision
         return await self._generate(turn)
+
+    def _seed(self) -> int | None:
+        return self.seed if self.seed is not None else self._match_seed
+
+    async def _think(self, messages: list[dict[str, str]]) -> tuple[Completion, list[dict[str, str]]]:
+        """Free reasoning up to 'Final answer:', and the chat continued right after it."""
+        done = await self.backend.complete(messages, max_tokens=self.max_tokens, temperature=self.temperature,
+                                           seed=self._seed(), stop=FINAL_MARK)
+        at = done.text.lower().find(FINAL_MARK.lower())
+        thought = (done.text if at < 0 else done.text[:at]).rstrip()
+        return done, messages + [{"role": "assistant", "content": f"{thought}\n{FINAL_MARK} "}]
 
     async def _generate(self, turn: Turn) -> Decision:
         if turn.feedback and self._last and self._last[0] == turn.step:
@@ -110,37 +163,73 @@ class LLMAgent:
                 f"{answer_format(turn.legal_actions, self.reasoning)}")}]
         else:
             messages = self.messages(turn)
-        seed = self.seed if self.seed is not None else self._match_seed
-        held = structured_kwargs(self.backend, turn, self.reasoning)
+        info: dict[str, Any] = {"mode": "generate", "backend": self.backend.name}
+        downgrades = [self._constrain_note] if self._constrain_note else []
+        limits: dict[str, Any] = {}
+        if self.constrain and (turn.legal_actions or turn.answer_pattern):
+            limits = {"allowed": list(turn.legal_actions)} if turn.legal_actions else {"pattern": turn.answer_pattern}
+            if getattr(self.backend, "structured", ""):  # remote structured outputs carry the reasoning field
+                limits["reasoning"] = self.reasoning
         try:
-            done = await self.backend.complete(messages, max_tokens=self.max_tokens,
-                                               temperature=self.temperature, seed=seed, **held)
+            done, prefix, thought = await self._answer(messages, limits)
         except EmptyCompletion as err:  # an empty answer is refused and re-prompted like any illegal one
-            return Decision("", messages, "", info={"mode": "generate", "backend": self.backend.name,
-                                                    "error": str(err)})
-        self._last = (turn.step, messages + [{"role": "assistant", "content": done.text}])
-        info = {"mode": "generate", "backend": self.backend.name}
-        if held:
-            info["constrained"] = done.constrained
+            return Decision("", messages, "", info={**info, "error": str(err)}, downgrades=downgrades)
+        except GrammarError as err:  # the game's grammar does not compile: answer freely, say so
+            downgrades.append(f"constrain->parse: {err}")
+            done, prefix, thought = await self._answer(messages, {})
+        info["path"] = done.constrained or "unconstrained"
         if getattr(self.backend, "client", None):  # remote: which client sent it (http or litellm)
             info["client"] = self.backend.client
-        if self.mode == "choice" and turn.legal_actions:
-            info["note"] = "backend cannot score actions; generated instead"
-        return Decision(extract_answer(done.text, self.reasoning), messages, done.text, done.tokens_in,
-                        done.tokens_out, done.cost, info, structured_downgrades(self.backend, held, done))
+        if limits and not done.constrained and not self._constrain_note:
+            downgrades.append(unheld_downgrade(self.backend))
+        text = prefix + done.text
+        self._last = (turn.step, messages + [{"role": "assistant", "content": text}])
+        # a grammar-held answer is the answer; a structured reply may carry "reasoning\nFinal answer: X"
+        action = done.text.strip() if done.constrained == "grammar" else extract_answer(text, self.reasoning)
+        return Decision(action, messages, text, done.tokens_in + thought.tokens_in,
+                        done.tokens_out + thought.tokens_out, done.cost + thought.cost, info, downgrades)
+
+    async def _answer(self, messages: list[dict[str, str]],
+                      limits: dict[str, Any]) -> tuple[Completion, str, Completion]:
+        """The answer (reasoning first when asked), the text before it, and the reasoning call."""
+        if self.reasoning and limits and self._continues:
+            thought, chat = await self._think(messages)
+            done = await self.backend.complete(chat, max_tokens=ANSWER_TOKENS, temperature=self.temperature,
+                                               seed=self._seed(), **limits)
+            return done, chat[-1]["content"], thought
+        done = await self.backend.complete(messages, max_tokens=self.max_tokens, temperature=self.temperature,
+                                           seed=self._seed(), **limits)
+        return done, "", Completion("")
 
     async def _choose(self, turn: Turn) -> Decision:
         messages = self.messages(turn)
+        legal = list(turn.legal_actions or [])
         start = time.perf_counter()
-        result = await self.backend.score(messages, list(turn.legal_actions or []))
-        scores = result.logprobs if isinstance(result, Scores) else result
-        best = max(range(len(scores)), key=lambda i: scores[i])
-        action = (turn.legal_actions or [])[best]
-        used = result if isinstance(result, Scores) else Scores(scores, [])
-        return Decision(action, messages, action, used.tokens_in, used.tokens_out, used.cost,
-                        {"mode": "choice", "backend": self.backend.name,
-                         "logprobs": dict(zip(turn.legal_actions or [], scores)),
-                         "score_seconds": time.perf_counter() - start})
+        thought, chat, downgrades = Completion(""), messages, []
+        if self.reasoning and self._continues:
+            thought, chat = await self._think(messages)
+        elif self.reasoning:
+            downgrades.append("choice: backend cannot score after reasoning; scored without it")
+        scores = as_scores(await self.backend.score(chat, legal))
+        ranked = scores.normalised(self.norm)
+        best = max(range(len(ranked)), key=ranked.__getitem__)
+        action = legal[best]
+        prefix = chat[-1]["content"] if chat is not messages else ""
+        return Decision(action, messages, prefix + action, scores.tokens_in + thought.tokens_in,
+                        scores.tokens_out + thought.tokens_out, scores.cost + thought.cost,
+                        {"mode": "choice", "path": "choice", "backend": self.backend.name, "norm": self.norm,
+                         "logprobs": dict(zip(legal, scores.logprobs)),
+                         "lengths": dict(zip(legal, scores.lengths)), "scored_tokens": scores.tokens_in,
+                         "score_seconds": time.perf_counter() - start}, downgrades)
+
+
+def unheld_downgrade(backend: Backend) -> str:
+    """The downgrade of an answer that was asked to be held to the legal set and was not."""
+    structured = getattr(backend, "structured", "")
+    if structured:  # remote structured outputs refused by the provider (remembered by the backend)
+        why = getattr(backend, "structured_refused", "") or "the answer was not held to the schema"
+        return f"{structured}->parse: {why}"[:300]
+    return "constrain->parse: the backend did not constrain this answer"
 
 
 # -- remote structured outputs (llm-remote; to be merged with llm-local's constrain=) ----------
@@ -165,15 +254,15 @@ def structured_downgrades(backend: Backend, held: dict[str, Any], done: Completi
 
 
 COMMON_PARAMS: dict[str, Any] = {"mode": "generate", "reasoning": False, "temperature": 0.0, "seed": -1,
-                                 "max_tokens": 0, "template": ""}
-LOCAL_PARAMS: dict[str, Any] = {**COMMON_PARAMS, "device": "", "max_batch": 16}
+                                 "max_tokens": 0, "template": "", "norm": "mean", "constrain": "auto"}
+LOCAL_PARAMS: dict[str, Any] = {**COMMON_PARAMS, "device": "", "max_batch": 16, "threads": 1}
 REMOTE_PARAMS: dict[str, Any] = {**COMMON_PARAMS, "api_base": "", "timeout": 60.0, "max_concurrency": 16,
                                  "attempts": 4, "structured": "auto", "client": "auto"}
 
 
 def build_llm(kind: str, model: str, params: dict[str, Any]) -> LLMAgent:
     """An LLM agent for ``local:MODEL`` (kind "local") or a litellm model id (kind = the id)."""
-    agent_keys = ("mode", "reasoning", "temperature", "max_tokens", "template")
+    agent_keys = ("mode", "reasoning", "temperature", "max_tokens", "template", "norm", "constrain")
     options = {k: params[k] for k in agent_keys if k in params}
     options["max_tokens"] = options.get("max_tokens") or None
     options["template"] = options.get("template") or None
@@ -182,7 +271,7 @@ def build_llm(kind: str, model: str, params: dict[str, Any]) -> LLMAgent:
     if kind == "local":
         from arena.agents.backends.local import LocalBackend
         backend: Backend = LocalBackend(model or "smollm2", device=params.get("device") or None,
-                                        max_batch=params.get("max_batch", 16))
+                                        max_batch=params.get("max_batch", 16), threads=params.get("threads", 1))
     else:
         from arena.agents.backends.remote import RemoteBackend
         backend = RemoteBackend(kind, api_base=params.get("api_base") or None, timeout=params.get("timeout", 60.0),

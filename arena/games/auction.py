@@ -22,6 +22,7 @@ import re
 from typing import Any
 
 from arena.games.base import GameInfo, IllegalAction, State
+from arena.games.offers import int_range_regex
 
 BID = re.compile(r"^\s*(?:bid\s*)?\$?\s*(\d[\d,]*)\s*$", re.I)
 
@@ -56,6 +57,10 @@ class AuctionState(State):
 
     def legal_actions(self, player: int) -> list[str] | None:
         return None
+
+    def answer_pattern(self, player: int) -> str | None:
+        start, budget = self.starts[self.item], self.budgets[player]
+        return "pass" if budget < start else f"pass|bid {int_range_regex(start, budget)}"
 
     def parse(self, player: int, text: str) -> str:
         answer = text.strip().strip(".").strip()

@@ -20,10 +20,11 @@ Card
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from arena.games.base import GameInfo, IllegalAction, State
-from arena.games.offers import Move, parse_move
+from arena.games.offers import Move, answer_pattern, parse_move
 
 SELLER, BUYER = 0, 1
 ROLES = ("seller", "buyer")
@@ -59,6 +60,12 @@ class BargainingState(State):
 
     def legal_actions(self, player: int) -> list[str] | None:
         return None
+
+    def answer_pattern(self, player: int) -> str | None:
+        kinds = ("OFFER", "WALK AWAY") + (("ACCEPT",) if 1 - player in self.standing else ())
+        bounds = (math.ceil(self.cost), max(math.ceil(self.cost), 10 * math.ceil(self.list_price))) \
+            if player == SELLER else (1, math.floor(self.budget))
+        return answer_pattern(kinds, offer=bounds)
 
     def parse(self, player: int, text: str) -> str:
         move = parse_move(text, ("OFFER", "ACCEPT", "WALK AWAY"))

@@ -22,7 +22,7 @@ import itertools
 from typing import Any
 
 from arena.games.base import GameInfo, IllegalAction, State
-from arena.games.offers import Move, parse_move
+from arena.games.offers import Move, answer_pattern, parse_move
 
 ITEMS = ("books", "hats", "balls")
 NO_MESSAGE = "(no message)"
@@ -67,6 +67,10 @@ class DealOrNoDealState(State):
 
     def legal_actions(self, player: int) -> list[str] | None:
         return None
+
+    def answer_pattern(self, player: int) -> str | None:
+        can_accept = self.proposal is not None and self.proposal[0] != player
+        return answer_pattern(tuple(m for m in MOVES if m != "ACCEPT" or can_accept), pool=self.counts)
 
     def parse(self, player: int, text: str) -> str:
         move = parse_move(text, MOVES, ITEMS)

@@ -3,7 +3,9 @@
 A message may carry one move tag in square brackets: ``[OFFER $12.50]``,
 ``[PROPOSE books=1 hats=2 balls=0]``, ``[ACCEPT]``, ``[WALK AWAY]``.  Text outside
 the tag is the message to the other player.  Anything tag-like that is malformed is
-refused with a reason (an illegal move), never guessed.
+refused with a reason (an illegal move), never guessed.  :func:`answer_pattern` is the
+same grammar as a regular expression (whole-dollar offers within given bounds), for
+constrained decoding.
 """
 
 from __future__ import annotations
@@ -90,3 +92,50 @@ def _example(kind: str, items: tuple[str, ...]) -> str:
     if kind == "PROPOSE":
         return "[PROPOSE " + " ".join(f"{i}=N" for i in items) + "]"
     return f"[{kind}]"
+
+
+MESSAGE = r"[^\[\]]*"  # the free message around a tag (tags use the brackets)
+
+
+def int_range_regex(low: int, high: int) -> str:
+    """A regex matching exactly the decimal integers ``low..high`` (no leading zeros), ``0 <= low <= high``."""
+    if not 0 <= low <= high:
+        raise ValueError(f"need 0 <= low <= high, got {low}..{high}")
+    parts = []
+    for digits in range(len(str(low)), len(str(high)) + 1):
+        lo = max(low, 10 ** (digits - 1) if digits > 1 else 0)
+        hi = min(high, 10 ** digits - 1)
+        parts.append(_same_length(str(lo), str(hi)))
+    return "(?:" + "|".join(parts) + ")"
+
+
+def _same_length(lo: str, hi: str) -> str:
+    if lo == hi:
+        return lo
+    if len(lo) == 1:
+        return f"[{lo}-{hi}]"
+    if lo[0] == hi[0]:
+        return lo[0] + "(?:" + _same_length(lo[1:], hi[1:]) + ")"
+    rest = len(lo) - 1
+    parts = [lo[0] + "(?:" + _same_length(lo[1:], "9" * rest) + ")"]
+    if int(hi[0]) - int(lo[0]) > 1:
+        parts.append(f"[{int(lo[0]) + 1}-{int(hi[0]) - 1}]" + "[0-9]" * rest)
+    parts.append(hi[0] + "(?:" + _same_length("0" * rest, hi[1:]) + ")")
+    return "(?:" + "|".join(parts) + ")"
+
+
+def answer_pattern(kinds: tuple[str, ...], offer: tuple[int, int] | None = None,
+                   pool: dict[str, int] | None = None) -> str:
+    """A message with at most one tag of ``kinds``: offers in whole dollars within ``offer``
+    (low, high), proposals giving at most ``pool[item]`` of each item."""
+    tags = []
+    for kind in kinds:
+        if kind == "OFFER" and offer is not None and offer[0] <= offer[1]:
+            tags.append(r"OFFER \$" + int_range_regex(*offer))
+        elif kind == "PROPOSE" and pool is not None:
+            tags.append("PROPOSE " + " ".join(f"{i}={int_range_regex(0, n)}" for i, n in pool.items()))
+        elif kind in ("ACCEPT", "WALK AWAY"):
+            tags.append(kind)
+    if not tags:
+        return MESSAGE
+    return MESSAGE + r"(?:\[(?:" + "|".join(tags) + r")\]" + MESSAGE + ")?"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -29,6 +30,29 @@ class Scores:
     tokens_in: int = 0
     tokens_out: int = 0
     cost: float = 0.0
+
+    # A Scores reads like the bare list of log-probabilities older callers expect.
+    def __len__(self) -> int:
+        return len(self.logprobs)
+
+    def __getitem__(self, index: int) -> float:
+        return self.logprobs[index]
+
+    def __iter__(self) -> Iterator[float]:
+        return iter(self.logprobs)
+
+    def normalised(self, norm: str) -> list[float]:
+        """Per-option scores to rank by: ``sum`` (total log-prob) or ``mean`` (per token)."""
+        if norm == "sum":
+            return list(self.logprobs)
+        return [lp / max(n, 1) for lp, n in zip(self.logprobs, self.lengths, strict=True)]
+
+
+def as_scores(result: Scores | list[float]) -> Scores:
+    """A backend's ``score`` answer as :class:`Scores` (a bare list: lengths unknown, 1 each)."""
+    if isinstance(result, Scores):
+        return result
+    return Scores(list(result), [1] * len(result))
 
 
 class EmptyCompletion(ArenaError, RuntimeError):
