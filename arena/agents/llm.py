@@ -178,6 +178,8 @@ class LLMAgent:
             downgrades.append(f"constrain->parse: {err}")
             done, prefix, thought = await self._answer(messages, {})
         info["path"] = done.constrained or "unconstrained"
+        if limits:
+            info["constrained"] = done.constrained  # how the answer was held ("" = it was not)
         if getattr(self.backend, "client", None):  # remote: which client sent it (http or litellm)
             info["client"] = self.backend.client
         if limits and not done.constrained and not self._constrain_note:
