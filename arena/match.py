@@ -211,8 +211,8 @@ async def _play(make_state: Callable[[int], State], agents: Sequence[Any], playe
             if not movers:
                 break
             base = len(traj.steps)
-            steps = await asyncio.gather(*(
-                _decide(state, p, agents[p], policy, rng, match_id, base + k, views) for k, p in enumerate(movers)))
+            steps = await _together([_decide(state, p, agents[p], policy, rng, match_id, base + k, views)
+                                     for k, p in enumerate(movers)])
             for step in steps:
                 state.apply(step.player, step.action)
                 step.rewards = state.returns()
@@ -238,6 +238,20 @@ async def _play(make_state: Callable[[int], State], agents: Sequence[Any], playe
     if sink:
         sink("end", {"match_id": match_id, "outcome": traj.outcome})
     return traj
+
+
+async def _together(calls: list[Any]) -> list[Step]:
+    """The decisions of one node; when one fails (a forfeit), the others are cancelled, not left running."""
+    if len(calls) == 1:
+        return [await calls[0]]
+    tasks = [asyncio.ensure_future(c) for c in calls]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 async def _hook(seat: int, name: str, call: Any) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 from arena.agents.base import DECISION_FIELDS, Decision
 from arena.errors import ArenaError
-from arena.redact import redact, redact_data
+from arena.redact import redact
 
 MAX_ACTION = 8_192
 MAX_TEXT = 65_536
@@ -54,7 +54,7 @@ def checked_decision(out: Any) -> Decision:
         if unknown or "action" not in out:
             raise InvalidDecision(f"a decision has the fields {', '.join(DECISION_FIELDS)} (action required); "
                                   f"got {', '.join(map(str, out)) or 'none'}")
-        raw = {name: out.get(name) for name in DECISION_FIELDS}
+        raw = {name: out[name] for name in DECISION_FIELDS if name in out}
     elif isinstance(out, (str, int)) and not isinstance(out, bool):
         raw = {"action": out}
     else:
@@ -78,13 +78,22 @@ def checked_decision(out: Any) -> Decision:
     return decision
 
 
+def _text(text: str) -> str:
+    """Storable text: lone surrogates replaced, every known secret scrubbed."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return redact(text)
+
+
 def _action(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise InvalidDecision(f"the action must be a string, not {type(value).__name__}")
     text = str(value)
     if len(text) > MAX_ACTION:
         raise InvalidDecision(f"the answer is {len(text)} characters long; at most {MAX_ACTION} are accepted")
-    return redact(text)
+    return _text(text)
 
 
 def _optional_text(value: Any, name: str) -> str | None:
@@ -92,7 +101,7 @@ def _optional_text(value: Any, name: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidDecision(f"{name} must be a string or null, not {type(value).__name__}")
-    return redact(value)
+    return _text(value)
 
 
 def _cut(text: str | None, where: str, truncations: dict[str, int]) -> str | None:
@@ -114,7 +123,7 @@ def _messages(value: Any, completion: str | None, truncations: dict[str, int]) -
         role, content = message.get("role"), message.get("content", "")
         if not isinstance(role, str) or not isinstance(content, (str, type(None))):
             raise InvalidDecision(f"messages[{i}] needs a string role and a string content")
-        content = redact(content or "")
+        content = _text(content or "")
         if len(content) > MAX_TEXT and content == completion:
             truncations[f"messages[{i}]"] = len(content)
             content = f"[the completion, {len(content)} characters: stored once, in the step's completion]"
@@ -145,7 +154,7 @@ def _downgrades(value: Any) -> list[str]:
         raise InvalidDecision("downgrades must be a list of strings")
     if len(value) > MAX_DOWNGRADES:
         raise InvalidDecision(f"{len(value)} downgrades; at most {MAX_DOWNGRADES} are accepted")
-    return [redact(d)[:MAX_DOWNGRADE_CHARS] for d in value]
+    return [_text(d)[:MAX_DOWNGRADE_CHARS] for d in value]
 
 
 def _info(value: Any, truncations: dict[str, int]) -> dict[str, Any]:
@@ -157,7 +166,7 @@ def _info(value: Any, truncations: dict[str, int]) -> dict[str, Any]:
     size = len(json.dumps(clean, ensure_ascii=False, allow_nan=False))
     if size > MAX_INFO_CHARS:
         raise InvalidDecision(f"info is {size} characters as JSON; at most {MAX_INFO_CHARS} are accepted")
-    return redact_data(clean)
+    return clean
 
 
 def _json_safe(value: Any, path: str, depth: int, truncations: dict[str, int]) -> Any:
@@ -171,14 +180,14 @@ def _json_safe(value: Any, path: str, depth: int, truncations: dict[str, int]) -
     if isinstance(value, str):
         if len(value) > MAX_TEXT:
             truncations[path] = len(value)
-            return truncated(value)
-        return value
+            value = truncated(value)
+        return _text(value)
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
             if not isinstance(key, (str, int, float, bool)) and key is not None:
                 raise InvalidDecision(f"{path} has a key of type {type(key).__name__}; keys must be strings")
-            name = key if isinstance(key, str) else json.dumps(key)
+            name = _text(key) if isinstance(key, str) else json.dumps(key)
             out[name] = _json_safe(item, f"{path}[{name!r}]", depth + 1, truncations)
         return out
     if isinstance(value, (list, tuple)):

@@ -1,0 +1,169 @@
+"""No agent can break a match or spy on it: isolated plug-ins, copies, validated answers, hard time limits."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from arena.agents.validate import MAX_TEXT, InvalidDecision, checked_decision
+from arena.agents.base import Decision
+from arena.match import HiddenStateError, Policy, play_match
+from arena.registry import parse_agent, parse_game
+from arena.trajectory import Player, Trajectory
+from tests.plugins import hostile
+
+PD = parse_game("prisoners-dilemma:rounds=3")
+PLAYERS = [Player(0, "a", "a"), Player(1, "b", "b")]
+
+
+def pd(first: str, second: str = "tit-for-tat", policy: Policy = Policy()) -> Trajectory:
+    return play_match(PD.make, [parse_agent(first).make(), parse_agent(second).make()], PLAYERS, 5, "m", policy=policy)
+
+
+@pytest.mark.parametrize("plugin,reason", [
+    ("Exiter", "agent process exited with code 0 (sys.exit or os._exit) during act()"),
+    ("HardExiter", "agent process exited with code 3 (sys.exit or os._exit) during act()"),
+    ("Segfaulter", "agent process was killed by SIGSEGV during act()"),
+    ("MemoryHog:memory_mb=256", "agent raised MemoryError"),
+])
+def test_isolated_plugin_that_dies_forfeits_with_the_reason(plugin: str, reason: str) -> None:
+    traj = pd(f"tests.plugins.hostile:{plugin}")
+    assert (traj.outcome.reason, traj.outcome.forfeited_by) == ("forfeit", 0)
+    assert traj.outcome.detail.startswith(reason)
+    assert traj.outcome.ranks == [2, 1]
+    if plugin == "Exiter":  # it played its first round (steps 0 and 1), then exited
+        assert [s.action for s in traj.steps] == ["C", "C"]
+
+
+def test_isolated_plugin_plays_like_the_same_agent_in_process() -> None:
+    isolated, local = pd("tests.plugins.bots:LateDefector"), pd("tests.plugins.bots:LateDefector:isolate=false")
+    assert [s.action for s in isolated.steps] == [s.action for s in local.steps] == ["D", "C", "D", "D", "D", "D"]
+    assert [a.error for s in isolated.steps for a in s.attempts] == [a.error for s in local.steps for a in s.attempts]
+    assert isolated.outcome.detail == local.outcome.detail == ""
+
+
+def test_isolated_raising_and_bad_plugins_fail_at_make_or_forfeit() -> None:
+    assert pd("tests.plugins.bots:Raiser").outcome.detail == "agent raised RuntimeError: boom inside the agent"
+    with pytest.raises(Exception, match="has no attribute 'Nope'"):
+        parse_agent("tests.plugins.bots:Nope").make()
+
+
+@pytest.mark.parametrize("isolate", ["true", "false"])
+@pytest.mark.parametrize("game,seats,others", [
+    ("werewolf:players=5", 5, "rule-villager"),
+    ("holdem:hands=2", 2, "random"),
+])
+def test_a_spy_finds_no_hidden_state_when_isolated(isolate: str, game: str, seats: int, others: str) -> None:
+    spec = parse_game(game)
+    agents = [parse_agent(f"tests.plugins.hostile:Spy:isolate={isolate}").make()]
+    agents += [parse_agent(f"{others}:seed={i}").make() for i in range(1, seats)]
+    players = [Player(i, f"p{i}", "x") for i in range(seats)]
+    traj = play_match(spec.make, agents, players, 3, "m", game=game)
+    found = [f for s in traj.steps if s.player == 0 for f in s.info.get("found", [])]
+    assert [s for s in traj.steps if s.player == 0]
+    if isolate == "true":
+        assert found == []
+    else:  # the same plug-in in-process reads the real state: the probe works
+        assert found and any("State" in f for f in found)
+
+
+def test_agents_get_copies_they_cannot_change_the_match() -> None:
+    baseline = pd("always-cooperate", "always-cooperate")
+    for spec in ("tests.plugins.hostile:Mutator:isolate=false", "tests.plugins.hostile:Mutator"):
+        traj = pd(spec, spec)
+        assert traj.outcome.reason == "normal"
+        assert [(s.action, s.observation, s.legal_actions, s.attempts) for s in traj.steps] == \
+            [(s.action, s.observation, s.legal_actions, s.attempts) for s in baseline.steps]
+        assert traj.outcome.scores == baseline.outcome.scores
+
+
+def test_sync_agent_that_never_returns_is_abandoned_and_not_called_again() -> None:
+    hostile.Counting.calls = 0
+    traj = pd("tests.plugins.hostile:Counting:isolate=false", "always-defect",
+              Policy(retries=1, fallback="random", time_limit=0.2))
+    mine = [s for s in traj.steps if s.player == 0]
+    assert len(mine) == 3 and all(s.fallback for s in mine)
+    assert hostile.Counting.calls == 1  # abandoned, never asked again while still running
+    assert "no answer within the time limit of 0.2s" in mine[0].attempts[0].error
+    assert traj.outcome.reason == "normal"
+
+
+def test_isolated_sleeper_is_killed_and_respawned() -> None:
+    traj = pd("tests.plugins.hostile:SleepForever", "always-defect", Policy(retries=0, time_limit=0.5))
+    mine = [s for s in traj.steps if s.player == 0]
+    assert len(mine) == 3 and all(s.fallback for s in mine)
+    assert all("time limit of 0.5s" in s.attempts[0].error for s in mine)
+
+
+def test_reset_and_finish_failures_are_the_agents_forfeit() -> None:
+    for spec in ("tests.plugins.hostile:ResetRaiser:isolate=false", "tests.plugins.hostile:ResetRaiser"):
+        traj = pd(spec)
+        assert traj.outcome.forfeited_by == 0 and traj.steps == []
+        assert traj.outcome.detail == "agent's reset() raised RuntimeError: cannot reset"
+    traj = pd("tests.plugins.hostile:FinishRaiser:isolate=false")
+    assert traj.outcome.forfeited_by == 0 and len(traj.steps) == 6
+    assert traj.outcome.detail == "agent's finish() raised RuntimeError: cannot finish"
+
+
+@pytest.mark.parametrize("isolate", ["true", "false"])
+def test_a_10mb_completion_is_stored_truncated_once(isolate: str) -> None:
+    traj = pd(f"tests.plugins.hostile:Verbose:isolate={isolate}")
+    mine = [s for s in traj.steps if s.player == 0]
+    assert [s.action for s in mine] == ["C", "C", "C"]
+    text = traj.to_json()
+    assert len(text) < 4 * MAX_TEXT  # 3 steps: one truncated completion each
+    for step in mine:
+        assert step.completion.endswith(f"[truncated by arena: {hostile.BIG} characters in all]")
+        assert len(step.completion) < MAX_TEXT + 100
+        assert step.info["truncated"] == {"completion": hostile.BIG, "messages[1]": hostile.BIG}
+        assert "stored once" in step.messages[1]["content"] and len(step.messages[1]["content"]) < 200
+
+
+@pytest.mark.parametrize("plugin,error", [
+    ("BadInfo", "invalid answer: the decision is not JSON data"),
+    ("BadTokens", "invalid answer: messages must be a list"),
+])
+@pytest.mark.parametrize("isolate", ["true", "false"])
+def test_malformed_decisions_are_illegal_answers(plugin: str, error: str, isolate: str) -> None:
+    traj = pd(f"tests.plugins.hostile:{plugin}:isolate={isolate}", policy=Policy(retries=1))
+    mine = [s for s in traj.steps if s.player == 0]
+    assert traj.outcome.reason == "normal" and all(s.fallback for s in mine)
+    if isolate == "false" and plugin == "BadInfo":
+        error = "invalid answer: info['x'] holds a object, which is not JSON data"
+    assert all(a.error.startswith(error) for s in mine for a in s.attempts), mine[0].attempts
+    json.loads(traj.to_json())  # storable
+
+
+def test_checked_decision_coerces_and_bounds() -> None:
+    import numpy as np
+    d = checked_decision(Decision("C", tokens_in=3.0, info={"t": (1, 2), "x": float("inf"), "n": np.int64(4)},  # type: ignore[arg-type]
+                                  downgrades=["a" * 500]))
+    assert (d.tokens_in, d.info, len(d.downgrades[0])) == (3, {"t": [1, 2], "x": None, "n": 4}, 200)
+    assert checked_decision({"action": 7}).action == "7"
+    for bad in (None, True, 3.5, Decision("C", cost=float("nan")), Decision("C", tokens_out=-1),
+                Decision("x" * 10_000), {"action": "C", "extra": 1}, Decision("C", info={"k": [1] * 100_000})):
+        with pytest.raises(InvalidDecision):
+            checked_decision(bad)
+
+
+def test_search_agents_see_only_a_determinization_of_hidden_state() -> None:
+    from arena.games.poker.holdem import HoldemState
+    calls: list[int] = []
+    real = HoldemState.determinize
+
+    def spy(self, player, rng):  # type: ignore[no-untyped-def]
+        calls.append(player)
+        return real(self, player, rng)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(HoldemState, "determinize", spy)
+        game = parse_game("holdem:hands=1")
+        traj = play_match(game.make, [parse_agent("tests.plugins.hostile:Peeker:isolate=false").make(),
+                                      parse_agent("random:seed=1").make()], PLAYERS, 2, "m", game="holdem:hands=1")
+    mine = [s for s in traj.steps if s.player == 0]
+    assert mine and len(calls) == len(mine) and set(calls) == {0}
+    werewolf = parse_game("werewolf:players=5")
+    agents = [parse_agent("tests.plugins.hostile:Peeker:isolate=false").make()]
+    agents += [parse_agent(f"rule-villager:seed={i}").make() for i in range(1, 5)]
+    with pytest.raises(HiddenStateError, match="werewolf hides information and has no determinize"):
+        play_match(werewolf.make, agents, [Player(i, f"p{i}", "x") for i in range(5)], 1, "m", game="werewolf:players=5")
