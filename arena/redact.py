@@ -51,15 +51,15 @@ def redact(text: str) -> str:
     return _KEY_SHAPES.sub(PLACEHOLDER, text)
 
 
-def redact_data(value: Any) -> Any:
-    """:func:`redact` every string inside JSON-like data (dict keys too); other values unchanged."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {redact_data(k): redact_data(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [redact_data(v) for v in value]
-    return value
+def redact_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A run's configuration as it may be stored: agent specs by :func:`redact_spec`, other text by :func:`redact`."""
+    def clean(key: str, value: Any) -> Any:
+        if isinstance(value, str):
+            return redact_spec(value) if key == "agents" else redact(value)
+        if isinstance(value, list):
+            return [clean(key, v) for v in value]
+        return value
+    return {key: clean(key, value) for key, value in config.items()}
 
 
 def spec_secrets(spec: str) -> list[str]:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from pathlib import Path
 
 import pytest
 
 from arena.agents.validate import MAX_TEXT, InvalidDecision, checked_decision
 from arena.agents.base import Decision
 from arena.match import HiddenStateError, Policy, play_match
-from arena.registry import parse_agent, parse_game
+from arena.registry import SpecError, parse_agent, parse_game
 from arena.trajectory import Player, Trajectory
+from tests.conftest import run_cli
+from tests.loopback import LoopbackServer
 from tests.plugins import hostile
 
 PD = parse_game("prisoners-dilemma:rounds=3")
@@ -167,3 +171,44 @@ def test_search_agents_see_only_a_determinization_of_hidden_state() -> None:
     agents += [parse_agent(f"rule-villager:seed={i}").make() for i in range(1, 5)]
     with pytest.raises(HiddenStateError, match="werewolf hides information and has no determinize"):
         play_match(werewolf.make, agents, [Player(i, f"p{i}", "x") for i in range(5)], 1, "m", game="werewolf:players=5")
+
+
+def test_secrets_in_specs_and_echoed_keys_are_in_no_output_byte(tmp_path: Path) -> None:
+    """A key in the environment, one in api_key=, a URL password and a plug-in's token= parameter: the
+    server and the plug-in echo them in completions; none reaches the db, report, export or console."""
+    env_key, spec_key, url_key, token = "sk-envkey-0123456789", "hush-spec-key-5678", "urlpass-9f8e7d", "tok-plugin-4455"
+    db, report, export = tmp_path / "s.db", tmp_path / "r.html", tmp_path / "p.jsonl"
+    with LoopbackServer(lambda _user: f"C (keys: {env_key} {spec_key} {url_key})") as server:
+        url = server.api_base.replace("http://", f"http://user:{url_key}@")
+        procs = [run_cli("run", "-g", "prisoners-dilemma:rounds=2",
+                         "-a", f"gpt=openai/test-model:api_base={server.api_base},api_key={spec_key},attempts=1",
+                         "-a", f"tests.plugins.hostile:Keyed:token={token},endpoint={url}", "-a", "tit-for-tat",
+                         "--db", str(db), env={"OPENAI_API_KEY": env_key})]
+        assert procs[0].returncode == 0, procs[0].stderr
+        assert server.requests and all(r.headers["authorization"] == f"Bearer {spec_key}" for r in server.requests)
+    procs.append(run_cli("report", "--db", str(db), "--out", str(report)))
+    procs.append(run_cli("export", "preferences", "--db", str(db), "--out", str(export), "--kind", "sft"))
+    procs.append(run_cli("leaderboard", "--db", str(db), "--json"))
+    assert all(p.returncode == 0 for p in procs), [p.stderr for p in procs]
+    con = sqlite3.connect(db)
+    steps = [json.loads(d) for (d,) in con.execute("SELECT data FROM steps")]
+    assert any("[REDACTED]" in (s.get("completion") or "") for s in steps)  # the echoes were there, scrubbed
+    specs = {p["spec"] for (d,) in con.execute("SELECT players FROM matches") for p in json.loads(d)}
+    con.close()
+    blob = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+    blob += b"".join(p.stdout.encode() + p.stderr.encode() for p in procs)
+    for secret in (env_key, spec_key, url_key, token):
+        assert secret.encode() not in blob, secret
+    assert b"[REDACTED]" in db.read_bytes() and report.read_bytes().count(b"[REDACTED]") > 0
+    assert {s for s in specs if "[REDACTED]" in s} == {s for s in specs if s != "tit-for-tat"}
+
+
+def test_a_stored_spec_with_a_placeholder_is_restored_in_process_and_refused_elsewhere() -> None:
+    from arena.redact import restore_spec
+    spec = parse_agent("gpt=openai/x:api_base=http://u:pw-123456@127.0.0.1:1/v1,api_key=abc-secret-1")
+    assert spec.spec == "gpt=openai/x:api_base=http://u:[REDACTED]@127.0.0.1:1/v1,api_key=[REDACTED]"
+    assert spec.params["api_key"] == "[REDACTED]" and "pw-123456" not in spec.params["api_base"]
+    assert parse_agent(spec.spec).make().backend.extra["api_key"] == "abc-secret-1"  # the live agent keeps it
+    assert restore_spec(spec.spec).endswith("api_key=abc-secret-1")
+    with pytest.raises(SpecError, match="had credentials, which arena never stores"):
+        parse_agent("gpt=openai/x:api_key=[REDACTED],timeout=3")

@@ -134,7 +134,7 @@ COMMON_PARAMS: dict[str, Any] = {"mode": "generate", "reasoning": False, "temper
                                  "max_tokens": 0, "template": ""}
 LOCAL_PARAMS: dict[str, Any] = {**COMMON_PARAMS, "device": "", "max_batch": 16}
 REMOTE_PARAMS: dict[str, Any] = {**COMMON_PARAMS, "api_base": "", "timeout": 60.0, "max_concurrency": 16,
-                                 "attempts": 4}
+                                 "attempts": 4, "api_key": ""}
 
 
 def build_llm(kind: str, model: str, params: dict[str, Any]) -> LLMAgent:
@@ -153,5 +153,6 @@ def build_llm(kind: str, model: str, params: dict[str, Any]) -> LLMAgent:
         from arena.agents.backends.remote import RemoteBackend
         backend = RemoteBackend(kind, api_base=params.get("api_base") or None, timeout=params.get("timeout", 60.0),
                                 max_concurrency=params.get("max_concurrency", 16),
-                                attempts=params.get("attempts", 4))
+                                attempts=params.get("attempts", 4),
+                                **({"api_key": params["api_key"]} if params.get("api_key") else {}))
     return LLMAgent(backend, **options)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from arena.match import Policy, aplay_match
-from arena.redact import redact
+from arena.redact import redact, redact_config
 from arena.registry import AgentSpec, GameSpec, SpecError, parse_agent, parse_game
 from arena.store import PlannedMatch, Store
 from arena.tournaments import schedule
@@ -70,7 +70,7 @@ def first_plan(run_id: str, config: RunConfig, resolved: Resolved) -> list[Plann
 def new_run(store: Store, config: RunConfig) -> str:
     resolved = resolve(config)
     run_id = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
-    store.create_run(run_id, asdict(config), first_plan(run_id, config, resolved))
+    store.create_run(run_id, redact_config(asdict(config)), first_plan(run_id, config, resolved))
     return run_id
 
 

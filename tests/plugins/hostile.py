@@ -137,11 +137,11 @@ def _secrets_of(state: Any) -> str:
 class Keyed:
     """Echoes its own key-like parameter in everything it answers (it must be redacted everywhere)."""
 
-    def __init__(self, token: str = "", **_: Any) -> None:
-        self.token = token
+    def __init__(self, token: str = "", endpoint: str = "", **_: Any) -> None:
+        self.token, self.endpoint = token, endpoint
 
     def act(self, turn: Turn) -> Decision:
-        said = f"my token is {self.token}"
+        said = f"my token is {self.token}, my endpoint {self.endpoint}"
         return Decision(action=first_legal(turn), completion=said, messages=[{"role": "assistant", "content": said}],
                         info={"token": self.token, self.token: "as a key"}, downgrades=[said])
 
