@@ -212,3 +212,26 @@ def test_a_stored_spec_with_a_placeholder_is_restored_in_process_and_refused_els
     assert restore_spec(spec.spec).endswith("api_key=abc-secret-1")
     with pytest.raises(SpecError, match="had credentials, which arena never stores"):
         parse_agent("gpt=openai/x:api_key=[REDACTED],timeout=3")
+
+
+@pytest.mark.slow
+def test_a_run_with_hostile_plugins_exits_0_and_plays_every_other_match(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    proc = run_cli("run", "-g", "prisoners-dilemma:rounds=2", "-a", "abort=tests.plugins.hostile:HardExiter",
+                   "-a", "exit=tests.plugins.hostile:Exiter", "-a", "sleep=tests.plugins.hostile:SleepForever:isolate=false",
+                   "-a", "verbose=tests.plugins.hostile:Verbose", "-a", "tit-for-tat", "-n", "1", "--retries", "0",
+                   "--time-limit", "0.5", "--json", "--db", str(db))
+    assert proc.returncode == 0, proc.stderr
+    con = sqlite3.connect(db)
+    rows = [(json.loads(p), json.loads(o)) for p, o in con.execute("SELECT players, outcome FROM matches")]
+    assert len(rows) == 10 and all(o is not None for _, o in rows)
+    for players, outcome in rows:
+        names = [p["name"] for p in players]
+        culprit = "abort" if "abort" in names else "exit" if "exit" in names else None
+        if culprit:
+            assert outcome["reason"] == "forfeit" and names[outcome["forfeited_by"]] == culprit, outcome
+        else:
+            assert outcome["reason"] == "normal", outcome
+    stored = sum(len(f.read_bytes()) for f in tmp_path.glob("h.db*"))
+    assert 4 * 2 * MAX_TEXT < stored < 2_000_000  # verbose's 8 moves: 10 MB completions stored truncated once
+    assert run_cli("leaderboard", "--db", str(db), "--json").returncode == 0
