@@ -233,5 +233,5 @@ def test_a_run_with_hostile_plugins_exits_0_and_plays_every_other_match(tmp_path
         else:
             assert outcome["reason"] == "normal", outcome
     stored = sum(len(f.read_bytes()) for f in tmp_path.glob("h.db*"))
-    assert 4 * 2 * MAX_TEXT < stored < 2_000_000  # verbose's 8 moves: 10 MB completions stored truncated once
+    assert 4 * MAX_TEXT < stored < 2_000_000  # verbose played >= 4 moves in full matches: 10 MB completions cut
     assert run_cli("leaderboard", "--db", str(db), "--json").returncode == 0
