@@ -105,11 +105,28 @@ def _turn(state: State, player: int, agent: Any, views: _Views, legal: list[str]
     """The agent's own copy of what it may know now (lists fresh, data deep-copied, text lazy)."""
     attempt = len(attempts)
     return Turn(state.game_id, player, Lazy(lambda: views.rules_text(player)), text,
-                None if legal is None else list(legal), Lazy(lambda: copy.deepcopy(data.compute())),
+                None if legal is None else list(legal), Lazy(lambda: copied(data.compute())),
                 None if policy.time_limit is None else time.monotonic() + policy.time_limit,
                 match_id, index, attempt, attempts[-1].error if attempts else None,
                 views.search_state(state, player, index, attempt) if getattr(agent, "needs_state", False) else None,
                 None if legal is not None else state.answer_pattern(player))
+
+
+_ATOMS = (str, int, float, bool, type(None))
+
+
+def copied(value: Any) -> Any:
+    """A deep copy of observation data (dicts, lists, tuples of plain values: fast; anything else: deepcopy)."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is list or kind is tuple:
+        if all(type(v) in _ATOMS for v in value):
+            return list(value) if kind is list else value
+        return kind(copied(v) for v in value)
+    if kind is dict:
+        return {k: copied(v) for k, v in value.items()}
+    return copy.deepcopy(value)
 
 
 def _once(compute: Callable[[], Any]) -> Lazy:
@@ -133,15 +150,15 @@ async def _decide(state: State, player: int, agent: Any, policy: Policy, rng: ra
         turn = _turn(state, player, agent, views, legal, text, data, policy, match_id, index, attempts)
         start = time.perf_counter()
         try:
-            decision = checked_decision(await ask_in_time(agent, turn, policy.time_limit))
+            decision = checked_decision(await ask_in_time(agent, turn, policy.time_limit), legal)
         except (asyncio.TimeoutError, TimeoutError):
             attempts.append(Attempt("", f"no answer within the time limit of {policy.time_limit:g}s"))
             continue
         except InvalidDecision as err:
             attempts.append(Attempt("", f"invalid answer: {err}", latency=time.perf_counter() - start))
             continue
-        except InfrastructureError:
-            raise
+        except InfrastructureError as err:  # not the agent's fault: kept apart for the "error" outcome (run engineer)
+            raise Forfeit(player, _failure("agent raised", err)) from None
         except Exception as err:  # the agent's own failure forfeits its match
             raise Forfeit(player, _failure("agent raised", err)) from None
         latency = time.perf_counter() - start

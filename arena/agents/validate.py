@@ -45,8 +45,9 @@ def truncated(text: str, limit: int = MAX_TEXT) -> str:
     return f"{text[:limit]}\n[truncated by arena: {len(text)} characters in all]"
 
 
-def checked_decision(out: Any) -> Decision:
-    """A clean :class:`Decision` from an agent's answer, or :class:`InvalidDecision` saying why."""
+def checked_decision(out: Any, legal: list[str] | None = None) -> Decision:
+    """A clean :class:`Decision` from an agent's answer, or :class:`InvalidDecision` saying why
+    (an action that is exactly one of ``legal`` needs no scrubbing)."""
     if isinstance(out, Decision):
         raw = {name: getattr(out, name) for name in DECISION_FIELDS}
     elif isinstance(out, dict):
@@ -63,7 +64,8 @@ def checked_decision(out: Any) -> Decision:
     truncations: dict[str, int] = {}
     completion = _optional_text(raw.get("completion"), "completion")
     decision = Decision(
-        action=_action(raw["action"]),
+        action=raw["action"] if legal and type(raw["action"]) is str and raw["action"] in legal
+        else _action(raw["action"]),
         messages=_messages(raw.get("messages"), completion, truncations),
         completion=_cut(completion, "completion", truncations),
         tokens_in=_count(raw.get("tokens_in", 0), "tokens_in"),
@@ -158,7 +160,7 @@ def _downgrades(value: Any) -> list[str]:
 
 
 def _info(value: Any, truncations: dict[str, int]) -> dict[str, Any]:
-    if value is None:
+    if value is None or (type(value) is dict and not value):
         return {}
     if not isinstance(value, dict):
         raise InvalidDecision(f"info must be a dict, not {type(value).__name__}")
