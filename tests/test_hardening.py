@@ -235,3 +235,32 @@ def test_a_run_with_hostile_plugins_exits_0_and_plays_every_other_match(tmp_path
     stored = sum(len(f.read_bytes()) for f in tmp_path.glob("h.db*"))
     assert 4 * MAX_TEXT < stored < 2_000_000  # verbose played >= 4 moves in full matches: 10 MB completions cut
     assert run_cli("leaderboard", "--db", str(db), "--json").returncode == 0
+
+
+def test_turns_are_lazy_and_rules_are_computed_once_per_player() -> None:
+    calls = {"rules_text": 0, "observation_data": 0, "observation": 0}
+
+    def counted(seed: int):  # type: ignore[no-untyped-def]
+        state = PD.make(seed)
+        for name in calls:
+            real = getattr(state, name)
+
+            def wrapper(*args, _real=real, _name=name):  # type: ignore[no-untyped-def]
+                calls[_name] += 1
+                return _real(*args)
+            setattr(state, name, wrapper)
+        return state
+    play_match(counted, [parse_agent("random:seed=1").make(), parse_agent("random:seed=2").make()], PLAYERS, 1, "m")
+    assert calls == {"rules_text": 0, "observation_data": 0, "observation": 6}  # the text only for the record
+    calls.update(dict.fromkeys(calls, 0))
+    play_match(counted, [parse_agent("always-cooperate").make(), parse_agent("always-defect").make()], PLAYERS, 1, "m")
+    assert calls == {"rules_text": 0, "observation_data": 6, "observation": 6}
+    calls.update(dict.fromkeys(calls, 0))
+    play_match(counted, [parse_agent("tests.plugins.bots:LateDefector:isolate=false").make(),
+                         parse_agent("tit-for-tat").make()], PLAYERS, 1, "m", policy=Policy(retries=1))
+    assert calls["observation_data"] == 3  # tit-for-tat reads data: once per decision
+    assert calls["observation"] == 6  # once per decision, though LateDefector was asked twice a move
+    calls.update(dict.fromkeys(calls, 0))
+    play_match(counted, [parse_agent("tests.plugins.bots:LateDefector").make(),  # isolated: sent the whole Turn
+                         parse_agent("random").make()], PLAYERS, 1, "m", policy=Policy(retries=1))
+    assert calls == {"rules_text": 1, "observation_data": 3, "observation": 7}  # rules once; +1: its finish()
