@@ -31,9 +31,10 @@ from typing import Any
 from arena.agents.base import Decision, Lazy, Turn
 from arena.agents.hooks import AgentDied, AgentFailed, ask_in_time, close_agent, finish_agent, reset_agent_async
 from arena.agents.validate import InvalidDecision, checked_decision
-from arena.errors import ArenaError, InfrastructureError
+from arena.errors import InfrastructureError
 from arena.games.base import CHANCE, State, rank_scores
 from arena.redact import redact
+from arena.registry import SpecError
 from arena.trajectory import Attempt, Outcome, Player, Step, Trajectory
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class Forfeit(Exception):
         self.player, self.reason = player, reason
 
 
-class HiddenStateError(ArenaError, ValueError):
+class HiddenStateError(SpecError):
     """A search agent asked for the state of an imperfect-information game that has no ``determinize``."""
 
 
@@ -90,8 +91,17 @@ class _Views:
         return determinize(player, random.Random(f"determinize:{self.seed}:{index}:{player}:{attempt}"))
 
 
+def check_state_access(state: State, game: str, agent: Any) -> None:
+    """Refuse (one line) to seat a search agent (``needs_state``) in a game whose hidden
+    information it could only see through ``determinize``, when the game has none."""
+    if getattr(agent, "needs_state", False) and _is_imperfect(state, game) \
+            and not callable(getattr(state, "determinize", None)):
+        raise HiddenStateError(f"{game or state.game_id} hides information and has no determinize(): "
+                               "search agents (needs_state) cannot play it")
+
+
 def _is_imperfect(state: State, game: str) -> bool:
-    from arena.registry import SpecError, game_info
+    from arena.registry import game_info
     for game_id in dict.fromkeys([state.game_id, game.split(":")[0], ":".join(game.split(":")[:2])]):
         try:
             return game_info(game_id).information == "imperfect"

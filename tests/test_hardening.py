@@ -264,3 +264,9 @@ def test_turns_are_lazy_and_rules_are_computed_once_per_player() -> None:
     play_match(counted, [parse_agent("tests.plugins.bots:LateDefector").make(),  # isolated: sent the whole Turn
                          parse_agent("random").make()], PLAYERS, 1, "m", policy=Policy(retries=1))
     assert calls == {"rules_text": 1, "observation_data": 3, "observation": 7}  # rules once; +1: its finish()
+
+
+def test_a_search_agent_in_a_hidden_information_game_without_determinize_is_refused_before_play(db: str) -> None:
+    proc = run_cli("run", "-g", "werewolf:players=5", "-a", "mcts", "-a", "rule-villager", "--db", db)
+    assert proc.returncode == 2 and "werewolf:players=5 hides information and has no determinize()" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1

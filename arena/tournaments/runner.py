@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from arena.match import Policy, aplay_match
+from arena.match import Policy, aplay_match, check_state_access
 from arena.redact import redact, redact_config
 from arena.registry import AgentSpec, GameSpec, SpecError, parse_agent, parse_game
 from arena.store import PlannedMatch, Store
@@ -53,7 +53,9 @@ def resolve(config: RunConfig, build: bool = True) -> Resolved:
             raise SpecError(f"agent {name!r} is given twice; give each a name, e.g. --agent a2={name}")
     if build:
         for agent in agents:
-            agent.make()  # fail fast on a plug-in that cannot be built
+            built = agent.make()  # fail fast on a plug-in that cannot be built
+            for game in games:  # ... or a search agent seated where it would see hidden state
+                check_state_access(game.make(0), game.spec, built)
     return Resolved({g.spec: g for g in games}, {a.name: a for a in agents}, config.policy())
 
 
