@@ -1,7 +1,7 @@
 """Agents in their own process: plug-ins cannot break a match or spy on it.
 
 Import-string plug-ins (``pkg.mod:Class``, unless ``isolate=false``) and any agent asked
-with ``isolate=true`` run in a child process (``python -m arena.agents.isolate``: a fresh
+with ``isolate=true`` run in a child process (``python -m arena.agents.child``: a fresh
 interpreter, never a fork of the match's process, killed with it on Linux).  The child builds the agent, then
 receives only pickled Turns (and, for a ``needs_state`` agent, the state the match
 allows it: a determinization in imperfect-information games) and answers with JSON,
@@ -18,42 +18,28 @@ in the child stays one.  One child per agent per match, closed when the match en
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import json
 import pickle
 import re
-import resource
 import signal
 import socket
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from arena.agents.base import DECISION_FIELDS, Decision, turn_from_dict, turn_to_dict
-from arena.agents.hooks import AgentDied, AgentFailed, finish_agent, reset_agent_async
+from arena.agents.base import turn_to_dict
+from arena.agents.child import DEFAULT_MEMORY_MB, Recipe
+from arena.agents.hooks import AgentDied, AgentFailed
 from arena.agents.validate import InvalidDecision
 from arena.errors import InfrastructureError
 from arena.redact import redact
 
 MAX_REPLY = 64 * 2**20  # bytes of one answer from a child
-DEFAULT_MEMORY_MB = 8192
 HOOK_TIMEOUT = 300.0  # seconds for the child to build its agent, reset or finish
 _OPTION = re.compile(r"(?<=[:,])\s*(isolate|memory_mb)\s*=\s*([^,:|]*)\s*(,|$)")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """How the child builds its agent: ``import`` (an import string and its params) or ``spec``."""
-
-    how: str
-    target: str
-    params: dict[str, Any] = field(default_factory=dict)
-    sys_path: tuple[str, ...] = ()
-    memory_mb: int = DEFAULT_MEMORY_MB
 
 
 def isolation_options(spec: str) -> tuple[str, bool | None, int]:
@@ -174,7 +160,7 @@ class _Child:
         mine, theirs = socket.socketpair()
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "arena.agents.isolate", str(theirs.fileno())], pass_fds=[theirs.fileno()],
+                [sys.executable, "-m", "arena.agents.child", str(theirs.fileno())], pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, close_fds=True)
         finally:
             theirs.close()
@@ -249,83 +235,3 @@ class _Child:
             self.proc.kill()
             self.proc.wait()
         self.conn.close()
-
-
-# --- the child's side ----------------------------------------------------------------
-def child_main(conn: Any) -> None:
-    """Build the agent, then answer ``act``/``reset``/``finish`` requests until the pipe closes."""
-    try:
-        _, recipe = pickle.loads(conn.recv_bytes())
-    except EOFError:
-        return
-    _confine(recipe.memory_mb)
-    sys.path[:] = list(recipe.sys_path) or sys.path
-    loop = asyncio.new_event_loop()
-    try:
-        agent = _build(recipe)
-    except Exception as err:  # noqa: BLE001 - reported to the parent, which decides
-        from arena.registry import SpecError
-        _send(conn, {"error": f"{type(err).__name__}: {err}" if not isinstance(err, SpecError) else str(err),
-                     "spec": isinstance(err, SpecError)})
-        return
-    _send(conn, {"ok": {"needs_state": bool(getattr(agent, "needs_state", False))}})
-    while True:
-        try:
-            op, payload = pickle.loads(conn.recv_bytes())
-        except EOFError:
-            return
-        try:
-            _send(conn, loop.run_until_complete(_serve(agent, op, payload)))
-        except Exception as err:  # noqa: BLE001 - the agent's own failure
-            _send(conn, {"error": f"{type(err).__name__}: {err}", "infra": isinstance(err, InfrastructureError)})
-
-
-async def _serve(agent: Any, op: str, payload: Any) -> dict[str, Any]:
-    from arena.agents.base import ask_raw
-    if op == "act":
-        data, state = payload
-        return {"ok": _decision_data(await ask_raw(agent, turn_from_dict(data, state)))}
-    if op == "reset":
-        await reset_agent_async(agent, payload)
-    elif op == "finish":
-        await finish_agent(agent, lambda: payload)
-    return {"ok": None}
-
-
-def _decision_data(out: Any) -> Any:
-    if isinstance(out, Decision):
-        return {name: getattr(out, name) for name in DECISION_FIELDS}
-    return out if isinstance(out, (str, int)) and not isinstance(out, bool) else {"__type__": type(out).__name__}
-
-
-def _send(conn: Any, reply: dict[str, Any]) -> None:
-    try:
-        data = json.dumps(reply)
-    except (TypeError, ValueError) as err:
-        data = json.dumps({"invalid": f"the decision is not JSON data: {err}"})
-    ok = reply.get("ok")
-    if isinstance(ok, dict) and "__type__" in ok:
-        data = json.dumps({"invalid": f"agent returned {ok['__type__']}; expected a Decision or a string"})
-    conn.send_bytes(data.encode())
-
-
-def _build(recipe: Recipe) -> Any:
-    from arena.registry import _instantiate, load_import_string, parse_agent
-    if recipe.how == "import":
-        return _instantiate(load_import_string(recipe.target), dict(recipe.params), recipe.target)
-    return parse_agent(recipe.target + (":" if ":" not in recipe.target else ",") + "isolate=false").make()
-
-
-def _confine(memory_mb: int) -> None:
-    """Cap the address space; die with the parent (Linux)."""
-    limit = memory_mb * 2**20
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-if __name__ == "__main__":
-    child_main(Connection(int(sys.argv[1])))
