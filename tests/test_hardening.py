@@ -235,6 +235,8 @@ def test_a_run_with_hostile_plugins_exits_0_and_plays_every_other_match(tmp_path
     stored = sum(len(f.read_bytes()) for f in tmp_path.glob("h.db*"))
     assert 4 * MAX_TEXT < stored < 2_000_000  # verbose played >= 4 moves in full matches: 10 MB completions cut
     assert run_cli("leaderboard", "--db", str(db), "--json").returncode == 0
+    report = run_cli("report", "--db", str(db), "--out", str(tmp_path / "r.html"))
+    assert report.returncode == 0 and "truncated by arena" in (tmp_path / "r.html").read_text()
 
 
 def test_turns_are_lazy_and_rules_are_computed_once_per_player() -> None:

@@ -71,7 +71,12 @@ class Turn:
     #: answer grammar, e.g. ``\[OFFER \$\d+\]``); None when the game states none.
     answer_pattern: str | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled with every lazy field computed (a :class:`Lazy` holds a closure)."""
+        return {k: getattr(self, k[1:]) if k in _LAZY_SLOTS else v for k, v in self.__dict__.items()}
 
+
+_LAZY_SLOTS = ("_rules", "_text", "_data")
 #: Turn fields that cross a process boundary (everything but ``state``, which is pickled apart).
 TURN_FIELDS = ("game_id", "player", "rules", "text", "legal_actions", "data", "deadline", "match_id", "step",
                "attempt", "feedback", "answer_pattern")

@@ -29,10 +29,10 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
-from arena.agents.base import turn_to_dict
+from arena.agents.base import Decision, turn_to_dict
 from arena.agents.child import DEFAULT_MEMORY_MB, Recipe
 from arena.agents.hooks import AgentDied, AgentFailed
-from arena.agents.validate import InvalidDecision
+from arena.agents.validate import InvalidDecision, checked_decision
 from arena.errors import InfrastructureError
 from arena.redact import redact
 
@@ -134,8 +134,26 @@ class IsolatedAgent:
         self._match_info = dict(match_info)
         await self._call("reset", self._match_info, timeout=HOOK_TIMEOUT)
 
-    async def aact(self, turn: Any) -> dict[str, Any]:
-        return await self._call("act", (turn_to_dict(turn), turn.state))
+    async def aact(self, turn: Any) -> Decision:
+        return checked_decision(await self._call("act", (turn_to_dict(turn), turn.state)))
+
+    def reset(self, match_info: dict[str, Any]) -> None:
+        """Blocking reset, for callers outside a match loop (exports' rollouts); a match awaits :meth:`areset`."""
+        self._match_info = None
+        child = self._child
+        if child is None or not child.alive() or not child.built:
+            self.shutdown_process()
+            child = self._child = _Child(self.recipe)
+            self._check(child.wait_sync(HOOK_TIMEOUT, "build"))
+            child.built = True
+        self._match_info = dict(match_info)
+        child.send("reset", self._match_info)
+        self._check(child.wait_sync(HOOK_TIMEOUT, "reset"))
+
+    def _check(self, reply: dict[str, Any]) -> None:
+        if "error" in reply:
+            self.shutdown_process()
+            raise AgentFailed(reply["error"])
 
     async def afinish(self, result: dict[str, Any]) -> None:
         if self._child is not None and self._child.alive():

@@ -38,9 +38,13 @@ class InvalidDecision(ArenaError, ValueError):
     """An agent's answer that cannot be stored: an illegal answer of that agent."""
 
 
+#: Room left for the marker: a text cut once is not cut again when checked a second time.
+MARKER_ROOM = 100
+
+
 def truncated(text: str, limit: int = MAX_TEXT) -> str:
     """``text`` cut at ``limit`` characters with a marker giving the original length."""
-    if len(text) <= limit:
+    if len(text) <= limit + MARKER_ROOM:
         return text
     return f"{text[:limit]}\n[truncated by arena: {len(text)} characters in all]"
 
@@ -107,7 +111,7 @@ def _optional_text(value: Any, name: str) -> str | None:
 
 
 def _cut(text: str | None, where: str, truncations: dict[str, int]) -> str | None:
-    if text is not None and len(text) > MAX_TEXT:
+    if text is not None and len(text) > MAX_TEXT + MARKER_ROOM:
         truncations[where] = len(text)
         return truncated(text)
     return text
@@ -126,7 +130,7 @@ def _messages(value: Any, completion: str | None, truncations: dict[str, int]) -
         if not isinstance(role, str) or not isinstance(content, (str, type(None))):
             raise InvalidDecision(f"messages[{i}] needs a string role and a string content")
         content = _text(content or "")
-        if len(content) > MAX_TEXT and content == completion:
+        if len(content) > MAX_TEXT + MARKER_ROOM and content == completion:
             truncations[f"messages[{i}]"] = len(content)
             content = f"[the completion, {len(content)} characters: stored once, in the step's completion]"
         clean = _json_safe({k: v for k, v in message.items() if k not in ("role", "content")},
@@ -180,7 +184,7 @@ def _json_safe(value: Any, path: str, depth: int, truncations: dict[str, int]) -
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, str):
-        if len(value) > MAX_TEXT:
+        if len(value) > MAX_TEXT + MARKER_ROOM:
             truncations[path] = len(value)
             value = truncated(value)
         return _text(value)

@@ -117,13 +117,14 @@ class Spy:
     def act(self, turn: Turn) -> Decision:
         found: list[str] = []
         for obj in gc.get_objects():
-            mod = type(obj).__module__ or ""
+            mod = getattr(type(obj), "__module__", None) or ""
             if mod.startswith("arena.games") and hasattr(obj, "legal_actions") and obj is not turn.state:
                 found.append(f"{type(obj).__name__}: {_secrets_of(obj)}")
         frame = sys._getframe()
         while frame is not None:
             for value in list(frame.f_locals.values()):
-                if type(value).__module__.startswith("arena.games") and value is not turn.state:
+                if (getattr(type(value), "__module__", None) or "").startswith("arena.games") \
+                        and value is not turn.state:
                     found.append(f"frame {frame.f_code.co_name}: {type(value).__name__}")
             frame = frame.f_back
         return Decision(action=first_legal(turn), info={"found": found[:20]})
