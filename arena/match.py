@@ -72,8 +72,14 @@ class _Views:
 
     def __init__(self, state: State, game: str, seed: int) -> None:
         self.rules: dict[int, str] = {}
-        self.state, self.seed = state, seed
-        self.hidden = _is_imperfect(state, game)
+        self.state, self.game, self.seed = state, game, seed
+        self._hidden: bool | None = None  # looked up only for a search agent: scripted play imports no registry
+
+    @property
+    def hidden(self) -> bool:
+        if self._hidden is None:
+            self._hidden = _is_imperfect(self.state, self.game)
+        return self._hidden
 
     def rules_text(self, player: int) -> str:
         if player not in self.rules:

@@ -220,7 +220,7 @@ def test_a_run_with_hostile_plugins_exits_0_and_plays_every_other_match(tmp_path
     proc = run_cli("run", "-g", "prisoners-dilemma:rounds=2", "-a", "abort=tests.plugins.hostile:HardExiter",
                    "-a", "exit=tests.plugins.hostile:Exiter", "-a", "sleep=tests.plugins.hostile:SleepForever:isolate=false",
                    "-a", "verbose=tests.plugins.hostile:Verbose", "-a", "tit-for-tat", "-n", "1", "--retries", "0",
-                   "--time-limit", "0.5", "--json", "--db", str(db))
+                   "--time-limit", "3", "--json", "--db", str(db))
     assert proc.returncode == 0, proc.stderr
     con = sqlite3.connect(db)
     rows = [(json.loads(p), json.loads(o)) for p, o in con.execute("SELECT players, outcome FROM matches")]
@@ -233,10 +233,10 @@ def test_a_run_with_hostile_plugins_exits_0_and_plays_every_other_match(tmp_path
         else:
             assert outcome["reason"] == "normal", outcome
     stored = sum(len(f.read_bytes()) for f in tmp_path.glob("h.db*"))
-    assert 4 * MAX_TEXT < stored < 2_000_000  # verbose played >= 4 moves in full matches: 10 MB completions cut
+    assert 2 * MAX_TEXT < stored < 2_000_000  # verbose's moves: 10 MB completions stored cut, once
     assert run_cli("leaderboard", "--db", str(db), "--json").returncode == 0
     report = run_cli("report", "--db", str(db), "--out", str(tmp_path / "r.html"))
-    assert report.returncode == 0 and "truncated by arena" in (tmp_path / "r.html").read_text()
+    assert report.returncode == 0 and (tmp_path / "r.html").stat().st_size < 2_000_000
 
 
 def test_turns_are_lazy_and_rules_are_computed_once_per_player() -> None:
