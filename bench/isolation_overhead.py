@@ -5,7 +5,8 @@ Plays a prisoner's dilemma of ROUNDS rounds between the plug-in
 (``isolate=true``: a child process per match, pickled Turn down, JSON Decision up) and
 in-process (``isolate=false``), interleaved in pairs.  Per move: the median latency of
 the plug-in's decisions (as the match measures it: the call and the boundary checks);
-per match: the wall time, whose difference is mostly the child's start.  Ratios are
+per match: the wall time, whose difference is mostly the child's start (each ``make()``
+starts the next match's child ahead, as in a run).  Ratios are
 paired (isolated / in-process of the same pair), median and range.
 
     PYTHONPATH=$PWD python bench/isolation_overhead.py [--pairs 7] [--rounds 50]
@@ -18,17 +19,17 @@ import statistics
 import time
 
 from arena.match import play_match
-from arena.registry import parse_agent, parse_game
+from arena.registry import AgentSpec, parse_agent, parse_game
 from arena.trajectory import Player
 
 PLAYERS = [Player(0, "a", "a"), Player(1, "b", "b")]
 PLUGIN = "tests.plugins.bots:SlowCooperator:delay=0"
 
 
-def timed_match(flag: str, game: object) -> tuple[float, float]:
+def timed_match(spec: AgentSpec, game: object) -> tuple[float, float]:
     """(median seconds per move of the plug-in, wall seconds of the whole match, building included)."""
     start = time.perf_counter()
-    agents = [parse_agent(f"{PLUGIN},isolate={flag}").make(), parse_agent("tit-for-tat").make()]
+    agents = [spec.make(), parse_agent("tit-for-tat").make()]  # one spec, a fresh agent per match: as a run does
     traj = play_match(game.make, agents, PLAYERS, 1, "bench")  # type: ignore[attr-defined]
     wall = time.perf_counter() - start
     assert traj.outcome is not None and traj.outcome.reason == "normal", traj.outcome
@@ -46,14 +47,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=50)
     args = parser.parse_args()
     game = parse_game(f"prisoners-dilemma:rounds={args.rounds}")
+    specs = {flag: parse_agent(f"{PLUGIN},isolate={flag}") for flag in ("true", "false")}
     for flag in ("true", "false"):
-        timed_match(flag, game)  # warm-up: imports
+        timed_match(specs[flag], game)  # warm-up: imports, the plug-in's first build
     moves: dict[str, list[float]] = {"true": [], "false": []}
     walls: dict[str, list[float]] = {"true": [], "false": []}
     move_ratio, wall_ratio = [], []
     for i in range(args.pairs):
         for flag in ("false", "true") if i % 2 == 0 else ("true", "false"):
-            move, wall = timed_match(flag, game)
+            move, wall = timed_match(specs[flag], game)
             moves[flag].append(move)
             walls[flag].append(wall)
         move_ratio.append(moves["true"][-1] / moves["false"][-1])

@@ -62,24 +62,26 @@ def isolation_options(spec: str) -> tuple[str, bool | None, int]:
 
 def isolated_builder(recipe: Recipe, where: str) -> Callable[[], "IsolatedAgent"]:
     """``make()`` of an isolated agent: the first call builds it in a child (a bad plug-in fails
-    here, as a :class:`SpecError`, before anything is played) and hands that child to the first
-    proxy; each later call returns a proxy that starts its own child when first reset."""
+    here, as a :class:`SpecError`, before anything is played); each call hands a proxy a child
+    started ahead (by the call before) and starts the next one, so a child boots while a match plays."""
     probed: list[bool] = []
+    spare: list[_Child] = []
 
     def build() -> IsolatedAgent:
-        if probed:
-            return IsolatedAgent(recipe, probed[0])
-        child = _Child(recipe)
-        hello = child.wait_sync(HOOK_TIMEOUT, "build")
-        if "error" in hello:
-            child.close()
-            from arena.registry import SpecError
-            message = hello["error"] if hello.get("spec") else f"agent {where}: {hello['error']}"
-            raise SpecError(redact(message))
-        probed.append(bool(hello["ok"]["needs_state"]))
-        child.built = True
+        if not probed:
+            child = _Child(recipe)
+            hello = child.wait_sync(HOOK_TIMEOUT, "build")
+            if "error" in hello:
+                child.close()
+                from arena.registry import SpecError
+                message = hello["error"] if hello.get("spec") else f"agent {where}: {hello['error']}"
+                raise SpecError(redact(message))
+            probed.append(bool(hello["ok"]["needs_state"]))
+            child.built = True
+            spare.append(child)
         agent = IsolatedAgent(recipe, probed[0])
-        agent._child = child
+        agent._child = spare.pop() if spare else None
+        spare.append(_Child(recipe))
         return agent
     return build
 
@@ -96,18 +98,18 @@ class IsolatedAgent:
 
     async def _ready(self) -> _Child:
         """The agent's live, built child (a fresh one, reset to the current match, after a kill)."""
-        if self._child is not None and self._child.alive() and self._child.built:
-            return self._child
-        self.shutdown_process()
-        child = self._child = _Child(self.recipe)
+        child = self._child
+        if child is not None and child.alive() and child.built:
+            return child
+        if child is None or not child.alive():
+            self.shutdown_process()
+            child = self._child = _Child(self.recipe)
         try:
             hello = await asyncio.wait_for(child.reply("build"), HOOK_TIMEOUT)
         except BaseException:
             self.shutdown_process()
             raise
-        if "error" in hello:
-            self.shutdown_process()
-            raise AgentFailed(hello["error"])
+        self._check(hello)
         child.built = True
         if self._match_info is not None:
             await self._call("reset", self._match_info, timeout=HOOK_TIMEOUT)
@@ -141,9 +143,10 @@ class IsolatedAgent:
         """Blocking reset, for callers outside a match loop (exports' rollouts); a match awaits :meth:`areset`."""
         self._match_info = None
         child = self._child
-        if child is None or not child.alive() or not child.built:
+        if child is None or not child.alive():
             self.shutdown_process()
             child = self._child = _Child(self.recipe)
+        if not child.built:
             self._check(child.wait_sync(HOOK_TIMEOUT, "build"))
             child.built = True
         self._match_info = dict(match_info)
@@ -247,6 +250,12 @@ class _Child:
         else:
             how = f"exited with code {code} (sys.exit or os._exit)"
         return AgentDied(f"agent process {how} during {op}()")
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
 
     def close(self) -> None:
         if self.proc.poll() is None:
