@@ -29,7 +29,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from arena.agents.base import Decision, Lazy, Turn
-from arena.agents.hooks import AgentDied, AgentFailed, ask_in_time, close_agent, finish_agent, reset_agent_async
+from arena.agents.hooks import (
+    AgentDied,
+    AgentFailed,
+    ask_in_time,
+    close_agent,
+    finish_agent,
+    reset_agent_async,
+)
 from arena.agents.validate import InvalidDecision, checked_decision
 from arena.errors import InfrastructureError
 from arena.games.base import CHANCE, State, rank_scores
@@ -167,7 +174,7 @@ async def _decide(state: State, player: int, agent: Any, policy: Policy, rng: ra
         start = time.perf_counter()
         try:
             decision = checked_decision(await ask_in_time(agent, turn, policy.time_limit), legal)
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             attempts.append(Attempt("", f"no answer within the time limit of {policy.time_limit:g}s"))
             continue
         except InvalidDecision as err:
@@ -175,7 +182,7 @@ async def _decide(state: State, player: int, agent: Any, policy: Policy, rng: ra
             continue
         except InfrastructureError as err:  # not the agent's fault: kept apart for the "error" outcome (run engineer)
             raise Forfeit(player, _failure("agent raised", err)) from None
-        except Exception as err:  # the agent's own failure forfeits its match
+        except Exception as err:  # noqa: BLE001 - the agent's own failure forfeits its match
             raise Forfeit(player, _failure("agent raised", err)) from None
         latency = time.perf_counter() - start
         try:
@@ -293,7 +300,7 @@ async def _hook(seat: int, name: str, call: Any) -> None:
         await call
     except InfrastructureError:
         raise
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 - any failure of the hook is the agent's
         raise Forfeit(seat, _failure(f"agent's {name}() raised", err)) from None
 
 

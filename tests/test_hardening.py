@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from arena.agents.validate import MAX_TEXT, InvalidDecision, checked_decision
 from arena.agents.base import Decision
+from arena.agents.validate import MAX_TEXT, InvalidDecision, checked_decision
 from arena.match import HiddenStateError, Policy, play_match
 from arena.registry import SpecError, parse_agent, parse_game
 from arena.trajectory import Player, Trajectory
@@ -21,8 +21,9 @@ PD = parse_game("prisoners-dilemma:rounds=3")
 PLAYERS = [Player(0, "a", "a"), Player(1, "b", "b")]
 
 
-def pd(first: str, second: str = "tit-for-tat", policy: Policy = Policy()) -> Trajectory:
-    return play_match(PD.make, [parse_agent(first).make(), parse_agent(second).make()], PLAYERS, 5, "m", policy=policy)
+def pd(first: str, second: str = "tit-for-tat", policy: Policy | None = None) -> Trajectory:
+    return play_match(PD.make, [parse_agent(first).make(), parse_agent(second).make()], PLAYERS, 5, "m",
+                      policy=policy or Policy())
 
 
 @pytest.mark.parametrize("plugin,reason", [

@@ -15,10 +15,9 @@ import pickle
 import resource
 import signal
 import sys
-from typing import Any
-
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from typing import Any
 
 from arena.agents.base import DECISION_FIELDS, Decision, turn_from_dict
 from arena.errors import InfrastructureError

@@ -60,7 +60,7 @@ def isolation_options(spec: str) -> tuple[str, bool | None, int]:
     return stripped, isolate, memory_mb
 
 
-def isolated_builder(recipe: Recipe, where: str) -> Callable[[], "IsolatedAgent"]:
+def isolated_builder(recipe: Recipe, where: str) -> Callable[[], IsolatedAgent]:
     """``make()`` of an isolated agent: the first call builds it in a child (a bad plug-in fails
     here, as a :class:`SpecError`, before anything is played); each call hands a proxy a child
     started ahead (by the call before) and starts the next one, so a child boots while a match plays."""
@@ -170,7 +170,7 @@ class IsolatedAgent:
     def __del__(self) -> None:
         try:
             self.shutdown_process()
-        except Exception:  # noqa: BLE001 - interpreter shutdown
+        except Exception:  # noqa: BLE001,S110 - interpreter shutdown
             pass
 
 
@@ -254,7 +254,7 @@ class _Child:
     def __del__(self) -> None:
         try:
             self.close()
-        except Exception:  # noqa: BLE001 - interpreter shutdown
+        except Exception:  # noqa: BLE001,S110 - interpreter shutdown
             pass
 
     def close(self) -> None:
