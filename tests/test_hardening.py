@@ -273,3 +273,15 @@ def test_a_search_agent_in_a_hidden_information_game_without_determinize_is_refu
     proc = run_cli("run", "-g", "werewolf:players=5", "-a", "mcts", "-a", "rule-villager", "--db", db)
     assert proc.returncode == 2 and "werewolf:players=5 hides information and has no determinize()" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_built_in_agents_can_be_isolated_too_and_play_the_same() -> None:
+    isolated, local = pd("random:seed=3,isolate=true", "random:seed=4"), pd("random:seed=3", "random:seed=4")
+    assert [s.action for s in isolated.steps] == [s.action for s in local.steps]
+    game = parse_game("tic-tac-toe")
+    agents = [parse_agent("mcts:simulations=30,seed=1,isolate=true").make(), parse_agent("random:seed=2").make()]
+    assert agents[0].needs_state  # learnt from the child: the match sends it (a pickled clone of) the state
+    traj = play_match(game.make, agents, PLAYERS, 1, "m", game="tic-tac-toe")
+    mine = [s for s in traj.steps if s.player == 0]
+    assert traj.outcome.reason == "normal" and mine and not any(s.fallback for s in mine)
+    assert all(s.info for s in mine)  # the search statistics came back across the boundary
