@@ -285,3 +285,13 @@ def test_built_in_agents_can_be_isolated_too_and_play_the_same() -> None:
     mine = [s for s in traj.steps if s.player == 0]
     assert traj.outcome.reason == "normal" and mine and not any(s.fallback for s in mine)
     assert all(s.info for s in mine)  # the search statistics came back across the boundary
+
+
+def test_a_secret_straddling_the_cut_of_a_long_completion_is_scrubbed(monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "straddling-secret-0042"
+    monkeypatch.setenv("ARENA_TEST_API_KEY", secret)
+    text = "x" * (MAX_TEXT - 5) + secret + "y" * 200_000
+    d = checked_decision(Decision("C", completion=text, messages=[{"role": "user", "content": "z" + text}]))
+    for stored in (d.completion, d.messages[0]["content"]):
+        assert secret[:5] not in stored and len(stored) < MAX_TEXT + 100
+    assert d.info["truncated"] == {"completion": len(text), "messages[0]": len(text) + 1}

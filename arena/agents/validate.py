@@ -22,7 +22,7 @@ from typing import Any
 
 from arena.agents.base import DECISION_FIELDS, Decision
 from arena.errors import ArenaError
-from arena.redact import redact
+from arena.redact import redact, secrets
 
 MAX_ACTION = 8_192
 MAX_TEXT = 65_536
@@ -42,13 +42,6 @@ class InvalidDecision(ArenaError, ValueError):
 MARKER_ROOM = 100
 
 
-def truncated(text: str, limit: int = MAX_TEXT) -> str:
-    """``text`` cut at ``limit`` characters with a marker giving the original length."""
-    if len(text) <= limit + MARKER_ROOM:
-        return text
-    return f"{text[:limit]}\n[truncated by arena: {len(text)} characters in all]"
-
-
 def checked_decision(out: Any, legal: list[str] | None = None) -> Decision:
     """A clean :class:`Decision` from an agent's answer, or :class:`InvalidDecision` saying why
     (an action that is exactly one of ``legal`` needs no scrubbing)."""
@@ -66,12 +59,14 @@ def checked_decision(out: Any, legal: list[str] | None = None) -> Decision:
         raise InvalidDecision(f"agent returned {type(out).__name__}; expected a Decision or a string")
     info: dict[str, Any] = {}
     truncations: dict[str, int] = {}
-    completion = _optional_text(raw.get("completion"), "completion")
+    completion = raw.get("completion")
+    if completion is not None and not isinstance(completion, str):
+        raise InvalidDecision(f"completion must be a string or null, not {type(completion).__name__}")
     decision = Decision(
         action=raw["action"] if legal and type(raw["action"]) is str and raw["action"] in legal
         else _action(raw["action"]),
         messages=_messages(raw.get("messages"), completion, truncations),
-        completion=_cut(completion, "completion", truncations),
+        completion=None if completion is None else _stored(completion, "completion", truncations),
         tokens_in=_count(raw.get("tokens_in", 0), "tokens_in"),
         tokens_out=_count(raw.get("tokens_out", 0), "tokens_out"),
         cost=_cost(raw.get("cost", 0.0)),
@@ -102,19 +97,14 @@ def _action(value: Any) -> str:
     return _text(text)
 
 
-def _optional_text(value: Any, name: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidDecision(f"{name} must be a string or null, not {type(value).__name__}")
-    return _text(value)
-
-
-def _cut(text: str | None, where: str, truncations: dict[str, int]) -> str | None:
-    if text is not None and len(text) > MAX_TEXT + MARKER_ROOM:
-        truncations[where] = len(text)
-        return truncated(text)
-    return text
+def _stored(text: str, where: str, truncations: dict[str, int]) -> str:
+    """Storable text cut at :data:`MAX_TEXT` with a marker (only the part kept is scrubbed: a 10 MB
+    answer costs what 64 kB does; the window past the cut catches a secret that straddles it)."""
+    if len(text) <= MAX_TEXT + MARKER_ROOM:
+        return _text(text)
+    truncations[where] = len(text)
+    window = _text(text[:MAX_TEXT + max(map(len, secrets()), default=0) + MARKER_ROOM])
+    return f"{window[:MAX_TEXT]}\n[truncated by arena: {len(text)} characters in all]"
 
 
 def _messages(value: Any, completion: str | None, truncations: dict[str, int]) -> list[dict[str, Any]] | None:
@@ -129,13 +119,13 @@ def _messages(value: Any, completion: str | None, truncations: dict[str, int]) -
         role, content = message.get("role"), message.get("content", "")
         if not isinstance(role, str) or not isinstance(content, (str, type(None))):
             raise InvalidDecision(f"messages[{i}] needs a string role and a string content")
-        content = _text(content or "")
+        content = content or ""
         if len(content) > MAX_TEXT + MARKER_ROOM and content == completion:
             truncations[f"messages[{i}]"] = len(content)
             content = f"[the completion, {len(content)} characters: stored once, in the step's completion]"
         clean = _json_safe({k: v for k, v in message.items() if k not in ("role", "content")},
                            f"messages[{i}]", 0, truncations)
-        out.append({"role": redact(role)[:64], "content": _cut(content, f"messages[{i}]", truncations), **clean})
+        out.append({"role": redact(role)[:64], "content": _stored(content, f"messages[{i}]", truncations), **clean})
     return out
 
 
@@ -184,10 +174,7 @@ def _json_safe(value: Any, path: str, depth: int, truncations: dict[str, int]) -
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, str):
-        if len(value) > MAX_TEXT + MARKER_ROOM:
-            truncations[path] = len(value)
-            value = truncated(value)
-        return _text(value)
+        return _stored(value, path, truncations)
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
