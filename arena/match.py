@@ -32,6 +32,7 @@ from arena.agents.base import Decision, Lazy, Turn
 from arena.agents.hooks import (
     AgentDied,
     AgentFailed,
+    ChildInfrastructureError,
     ask_in_time,
     close_agent,
     finish_agent,
@@ -205,7 +206,7 @@ async def _decide(state: State, player: int, agent: Any, policy: Policy, rng: ra
 def _failure(what: str, err: BaseException) -> str:
     if isinstance(err, AgentDied):
         return redact(str(err))
-    if isinstance(err, AgentFailed):
+    if isinstance(err, (AgentFailed, ChildInfrastructureError)):
         return redact(f"{what} {err.reason}")
     return redact(f"{what} {type(err).__name__}: {err}")
 

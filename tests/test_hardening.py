@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from arena.agents.base import Decision
+from arena.agents.base import Decision, Turn
 from arena.agents.validate import MAX_TEXT, InvalidDecision, checked_decision
 from arena.match import HiddenStateError, Policy, play_match
 from arena.registry import SpecError, parse_agent, parse_game
@@ -295,3 +295,24 @@ def test_a_secret_straddling_the_cut_of_a_long_completion_is_scrubbed(monkeypatc
     for stored in (d.completion, d.messages[0]["content"]):
         assert secret[:5] not in stored and len(stored) < MAX_TEXT + 100
     assert d.info["truncated"] == {"completion": len(text), "messages[0]": len(text) + 1}
+
+
+def test_an_isolated_llm_agent_keeps_infrastructure_failures_apart() -> None:
+    import asyncio
+
+    from arena.agents.hooks import ChildInfrastructureError
+    from arena.agents.isolate import IsolatedAgent
+    with LoopbackServer() as server:
+        spec = parse_agent(f"gpt=openai/test-model:api_base={server.api_base},api_key=k-123456,attempts=1,timeout=5,"
+                          "isolate=true")
+        agent = spec.make()
+        assert isinstance(agent, IsolatedAgent)
+        traj = play_match(PD.make, [agent, parse_agent("tit-for-tat").make()], PLAYERS, 5, "m")
+        assert traj.outcome.reason == "normal" and [s.action for s in traj.steps if s.player == 0] == ["C"] * 3
+        assert all(s.completion == "C" for s in traj.steps if s.player == 0)
+        server.inject("500")
+        agent = spec.make()
+        turn = Turn("prisoners-dilemma", 0, "rules", "text", ["C", "D"])
+        with pytest.raises(ChildInfrastructureError, match="BackendError"):  # an InfrastructureError, not a crash
+            asyncio.run(agent.aact(turn))
+        agent.shutdown_process()

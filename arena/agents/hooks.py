@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from arena.agents.base import Turn, ask_raw
-from arena.errors import ArenaError
+from arena.errors import ArenaError, InfrastructureError
 
 #: id(agent) -> the thread still running that agent's abandoned call.
 _BUSY: dict[int, threading.Thread] = {}
@@ -25,6 +25,14 @@ _BUSY: dict[int, threading.Thread] = {}
 
 class AgentFailed(ArenaError, RuntimeError):
     """An agent's own failure reported from elsewhere (its process): ``reason`` is ``Type: message``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ChildInfrastructureError(InfrastructureError):
+    """An infrastructure failure raised inside an isolated agent's process: ``reason`` is ``Type: message``."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

@@ -11,7 +11,7 @@ reachable from the agent, and nothing the agent sends is unpickled by the parent
 Failures are the agent's: ``sys.exit``, ``os._exit``, a segfault or a kill for memory
 (the child's address space is capped at ``memory_mb``, default 8192) end its match as a
 forfeit with the reason; a late answer under ``--time-limit`` kills the child (the next
-move gets a fresh one, reset to the same match).  An :class:`InfrastructureError` raised
+move gets a fresh one, reset to the same match).  An ``InfrastructureError`` raised
 in the child stays one.  One child per agent per match, closed when the match ends.
 """
 
@@ -31,9 +31,8 @@ from typing import Any
 
 from arena.agents.base import Decision, turn_to_dict
 from arena.agents.child import DEFAULT_MEMORY_MB, Recipe
-from arena.agents.hooks import AgentDied, AgentFailed
+from arena.agents.hooks import AgentDied, AgentFailed, ChildInfrastructureError
 from arena.agents.validate import InvalidDecision, checked_decision
-from arena.errors import InfrastructureError
 from arena.redact import redact
 
 MAX_REPLY = 64 * 2**20  # bytes of one answer from a child
@@ -127,7 +126,7 @@ class IsolatedAgent:
         if "invalid" in reply:
             raise InvalidDecision(reply["invalid"])
         if "error" in reply:
-            raise InfrastructureError(reply["error"]) if reply.get("infra") else AgentFailed(reply["error"])
+            raise ChildInfrastructureError(reply["error"]) if reply.get("infra") else AgentFailed(reply["error"])
         return reply["ok"]
 
     async def areset(self, match_info: dict[str, Any]) -> None:
