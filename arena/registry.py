@@ -13,6 +13,7 @@ import importlib.metadata
 import inspect
 import math
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -251,11 +252,36 @@ def agent_kinds() -> dict[str, str]:
 
 
 def parse_agent(spec: str) -> AgentSpec:
-    text = spec.strip()
+    """Parse an agent spec; credentials in it are kept for the live agent only (``spec``, ``name``
+    and ``params`` hold placeholders); ``isolate=`` and ``memory_mb=`` place it in a child process."""
+    from arena.agents.isolate import isolation_options
+    from arena.redact import SecretNotStored, redact_spec, restore_spec
+    try:
+        original = restore_spec(spec.strip())
+    except SecretNotStored as err:
+        raise SpecError(str(err)) from None
+    text, isolate, memory_mb = isolation_options(original)
+    parsed = _parse_agent(text, isolate, memory_mb)
+    stored = redact_spec(original)
+    if stored != original:
+        parsed.spec, parsed.params = stored, {k: redact_spec(f"{k}={v}").partition("=")[2] if isinstance(v, str)
+                                              else v for k, v in parsed.params.items()}
+        parsed.name = redact_spec(parsed.name) if parsed.name in (text, original) else parsed.name
+    else:
+        parsed.spec = original
+    return parsed
+
+
+def _parse_agent(text: str, isolate: bool | None = None, memory_mb: int = 0) -> AgentSpec:
     m = _NAME.match(text)
     name = m.group(1) if m else text
     body = text[m.end():] if m else text
     kind, _, rest = body.partition(":")
+    if isolate and kind != "critic":
+        from arena.agents.isolate import Recipe, isolated_builder
+        inner = _parse_agent(text)  # checks the spec here; the child builds it
+        recipe = Recipe("spec", text, {}, tuple(sys.path), memory_mb)
+        return AgentSpec(name, inner.kind, inner.params, text, isolated_builder(recipe, inner.kind))
     if kind == "critic":
         return _critic_spec(name, rest, text)
     if kind in builtin_agents():
@@ -277,6 +303,10 @@ def parse_agent(spec: str) -> AgentSpec:
         attr, _, rest2 = rest.partition(":")
         _, raw = split_params(rest2, f"agent {kind}:{attr}")
         params = {k: literal(v) for k, v in raw.items()}
+        if isolate is not False:  # plug-ins run in a child process unless isolate=false
+            from arena.agents.isolate import Recipe, isolated_builder
+            recipe = Recipe("import", f"{kind}:{attr}", params, tuple(sys.path), memory_mb)
+            return AgentSpec(name, f"{kind}:{attr}", params, text, isolated_builder(recipe, kind))
         target = load_import_string(f"{kind}:{attr}")
         return AgentSpec(name, f"{kind}:{attr}", params, text, lambda: _instantiate(target, params, kind))
     raise SpecError(f"unknown agent {kind!r}; valid: {', '.join(sorted(agent_kinds()))}, "

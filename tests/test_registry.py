@@ -50,7 +50,7 @@ def test_bad_agent_specs(spec: str, message: str) -> None:
 
 
 def test_import_string_agent_with_params() -> None:
-    agent = parse_agent("slow=tests.plugins.bots:SlowCooperator:delay=0.5").make()
+    agent = parse_agent("slow=tests.plugins.bots:SlowCooperator:delay=0.5,isolate=false").make()
     assert agent.delay == 0.5
 
 

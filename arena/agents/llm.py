@@ -234,32 +234,12 @@ def unheld_downgrade(backend: Backend) -> str:
     return "constrain->parse: the backend did not constrain this answer"
 
 
-# -- remote structured outputs (llm-remote; to be merged with llm-local's constrain=) ----------
-def structured_kwargs(backend: Backend, turn: Turn, reasoning: bool) -> dict[str, Any]:
-    """``allowed=``/``pattern=`` (and ``reasoning=``) for a backend that holds answers by structured outputs."""
-    if not getattr(backend, "structured", ""):
-        return {}
-    if turn.legal_actions is not None:
-        return {"allowed": list(turn.legal_actions), "reasoning": reasoning}
-    if turn.answer_pattern:
-        return {"pattern": turn.answer_pattern, "reasoning": reasoning}
-    return {}
-
-
-def structured_downgrades(backend: Backend, held: dict[str, Any], done: Completion) -> list[str]:
-    """One downgrade when a structured answer was asked for and the provider did not hold it."""
-    if not held or done.constrained:
-        return []
-    why = getattr(backend, "structured_refused", "") or "the answer was not held to the schema"
-    return [f"{getattr(backend, 'structured', '')}->parse: {why}"[:300]]
-# -- end of remote structured outputs --------------------------------------------------------
-
 
 COMMON_PARAMS: dict[str, Any] = {"mode": "generate", "reasoning": False, "temperature": 0.0, "seed": -1,
                                  "max_tokens": 0, "template": "", "norm": "mean", "constrain": "auto"}
 LOCAL_PARAMS: dict[str, Any] = {**COMMON_PARAMS, "device": "", "max_batch": 16, "threads": 1}
 REMOTE_PARAMS: dict[str, Any] = {**COMMON_PARAMS, "api_base": "", "timeout": 60.0, "max_concurrency": 16,
-                                 "attempts": 4, "structured": "auto", "client": "auto"}
+                                 "attempts": 4, "structured": "auto", "client": "auto", "api_key": ""}
 
 
 def build_llm(kind: str, model: str, params: dict[str, Any]) -> LLMAgent:
@@ -279,5 +259,6 @@ def build_llm(kind: str, model: str, params: dict[str, Any]) -> LLMAgent:
         backend = RemoteBackend(kind, api_base=params.get("api_base") or None, timeout=params.get("timeout", 60.0),
                                 max_concurrency=params.get("max_concurrency", 16),
                                 attempts=params.get("attempts", 4), structured=params.get("structured", "auto"),
-                                client=params.get("client", "auto"))
+                                client=params.get("client", "auto"),
+                                **({"api_key": params["api_key"]} if params.get("api_key") else {}))
     return LLMAgent(backend, **options)

@@ -26,8 +26,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from arena.errors import ArenaError, NotReady
-from arena.match import Policy, aplay_match
-from arena.redact import redact
+from arena.match import Policy, aplay_match, check_state_access
+from arena.redact import redact, redact_config
 from arena.registry import AgentSpec, GameSpec, SpecError, check_fit, parse_agent, parse_game
 from arena.store import PlannedMatch, Store
 from arena.tournaments import schedule
@@ -78,12 +78,14 @@ def resolve(config: RunConfig, build: bool = True) -> Resolved:
             raise SpecError(f"agent {name!r} is given twice; give each a name, e.g. --agent a2={name}")
     if build:
         for agent in agents:
-            preflight(agent)
+            built = preflight(agent)  # fail fast: a plug-in that cannot be built, a missing model or key,
+            for game in games:  # ... or a search agent seated where it would see hidden state
+                check_state_access(game.make(0), game.spec, built)
     return Resolved({g.spec: g for g in games}, {a.name: a for a in agents}, config.policy())
 
 
-def preflight(spec: AgentSpec) -> None:
-    """Build the agent and run its ``check()`` hook: raises :class:`NotReady` naming the agent."""
+def preflight(spec: AgentSpec) -> Any:
+    """Build the agent and run its ``check()`` hook (raises :class:`NotReady` naming the agent); the agent."""
     agent = spec.make()  # a plug-in that cannot be built fails here
     check = getattr(agent, "check", None)
     if callable(check):
@@ -91,6 +93,7 @@ def preflight(spec: AgentSpec) -> None:
             check()
         except ArenaError as err:
             raise NotReady(f"agent {spec.name!r} ({spec.spec or spec.kind}) cannot play: {err}") from None
+    return agent
 
 
 def first_plan(run_id: str, config: RunConfig, resolved: Resolved) -> list[PlannedMatch]:
@@ -110,7 +113,7 @@ def new_run(store: Store, config: RunConfig, resolved: Resolved | None = None) -
     plan = first_plan(run_id, config, resolved)
     rounds = schedule.swiss_rounds(len(resolved.agents), config.swiss_rounds) if config.schedule == "swiss" else 1
     config.check_plan(len(plan) * rounds)
-    store.create_run(run_id, asdict(config), plan)
+    store.create_run(run_id, redact_config(asdict(config)), plan)
     return run_id
 
 
