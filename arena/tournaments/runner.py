@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from arena.errors import ArenaError, NotReady
 from arena.match import Policy, aplay_match, check_state_access
