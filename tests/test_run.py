@@ -169,7 +169,8 @@ def test_live_board_matches_the_full_recomputation(db: str) -> None:
 def test_concurrency_is_honoured_in_every_worker(db: str) -> None:
     store = Store(db)
     run_id = new_run(store, RunConfig(games=["prisoners-dilemma:rounds=2"], agents=[
-        "a=tests.plugins.run_bots:InFlight", "b=tests.plugins.run_bots:InFlight", "c=tests.plugins.run_bots:InFlight"],
+        "a=tests.plugins.run_bots:InFlight:isolate=false", "b=tests.plugins.run_bots:InFlight:isolate=false",
+        "c=tests.plugins.run_bots:InFlight:isolate=false"],  # in the worker's process: its pid is the worker's
         games_per_pair=4, workers=2, concurrency=3))  # 12 matches: batches of 3, all 3 in flight in a worker
     execute(store, run_id)
     seen: dict[int, int] = {}
