@@ -202,7 +202,9 @@ async def _decide(state: State, player: int, agent: Any, policy: Policy, rng: ra
             attempts.append(Attempt(decision.action, redact(str(err)), decision.completion, decision.tokens_in,
                                     decision.tokens_out, decision.cost, latency))
             continue
+        data.compute()  # sealed at this node: a Turn read after the move still shows this move's data
         return _step(index, player, text.compute(), legal, action, decision, attempts, latency)
+    data.compute()
     if policy.fallback == "forfeit":
         raise Forfeit(player, f"illegal move after {len(attempts)} attempt(s): {attempts[-1].error}")
     action = rng.choice(legal) if legal else state.free_text_default

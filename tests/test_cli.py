@@ -16,17 +16,17 @@ import pytest
 from tests.conftest import ROOT, run_cli
 
 
-@pytest.mark.slow
-def test_quickstart_runs(db: str, built: tuple[Path, float]) -> None:
-    """`arena run` with no arguments: the embedded model (generate and choice) against two baselines."""
-    proc = run_cli("run", "--db", db, "--json")
+def test_quickstart_agents_really_play(db: str, built: tuple[Path, float]) -> None:
+    """The quickstart's own agents (`arena run` without --agent: the embedded model constrained and
+    by choice, against two baselines) on a 2-round game: every LLM move legal, no fallback."""
+    proc = run_cli("run", "-g", "prisoners-dilemma:rounds=2", "-n", "1", "--db", db, "--json")
     assert proc.returncode == 0, proc.stderr
     rows = {r["agent"]: r for r in json.loads(proc.stdout)["leaderboard"]}
     assert set(rows) == {"smollm2", "smollm2-choice", "tit-for-tat", "always-defect"}
-    assert all(r["games"] == 6 for r in rows.values())
-    assert rows["smollm2"]["tokens"] > 0 and rows["smollm2-choice"]["illegal_rate"] == 0.0
-    # always-defect never loses a repeated PD on total payoff
-    assert rows["always-defect"]["losses"] == 0
+    assert all(r["games"] == 3 for r in rows.values())
+    for llm in ("smollm2", "smollm2-choice"):
+        assert rows[llm]["tokens"] > 0 and rows[llm]["illegal_rate"] == 0.0 and rows[llm]["fallback_rate"] == 0.0
+    assert rows["always-defect"]["losses"] == 0  # always-defect never loses a repeated PD on total payoff
 
 
 def test_json_document_and_known_scores(db: str) -> None:

@@ -32,10 +32,10 @@ from arena.agents.backends.base import (
     Backend,
     Completion,
     EmptyCompletion,
+    GrammarError,
     ScoringUnsupported,
     as_scores,
 )
-from arena.agents.backends.constrain import GrammarError
 from arena.agents.base import Decision, Turn
 
 MODES = ("generate", "choice")

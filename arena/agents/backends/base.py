@@ -55,6 +55,10 @@ def as_scores(result: Scores | list[float]) -> Scores:
     return Scores(list(result), [1] * len(result))
 
 
+class GrammarError(ArenaError, ValueError):
+    """A constraint the matcher cannot compile (a bad answer pattern)."""
+
+
 class EmptyCompletion(ArenaError, RuntimeError):
     """The model answered with no text; the agent turns this into an (illegal) empty answer."""
 

@@ -19,14 +19,10 @@ from typing import Any
 
 import torch
 
-from arena.errors import ArenaError
+from arena.agents.backends.base import GrammarError
 
 _TOKENIZERS: dict[int, Any] = {}
 _LOCK = threading.Lock()
-
-
-class GrammarError(ArenaError, ValueError):
-    """A constraint the matcher cannot compile (a bad answer pattern)."""
 
 
 def grammar(allowed: list[str] | None, pattern: str | None) -> str | None:
