@@ -11,9 +11,11 @@ Mounted on the main app (``arena/cli.py``) with::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from enum import Enum
 from typing import Any
 
@@ -87,43 +89,112 @@ def export_preferences_cmd(
         err.print(f"wrote {result.path}: {result.summary()}", highlight=False)
 
 
-@train_app.command("dpo")
-def train_dpo_cmd(
-    data: str = typer.Option(..., "--data", help="preference file from `arena export preferences`"),
-    base: str = typer.Option("local:smollm2", help="model to start from: local:smollm2 or local:PATH"),
-    out_path: str = typer.Option(..., "--out", help="folder for the trained model (then usable as local:DIR)"),
-    steps: int = typer.Option(10, help="optimizer steps"),
-    lr: float = typer.Option(5e-6, help="learning rate"),
-    beta: float = typer.Option(0.1, help="DPO beta (strength of the KL anchor to the base model)"),
-    batch_size: int = typer.Option(2, "--batch-size", help="pairs per step"),
-    grad_accum: int = typer.Option(1, "--grad-accum", help="gradient accumulation steps"),
-    max_length: int = typer.Option(1024, "--max-length", help="tokens per sequence; longer prompts are dropped"),
-    seed: int = typer.Option(0, help="training seed"),
-    no_eval: bool = typer.Option(False, "--no-eval", help="skip the evaluation on the test split"),
-    overwrite: bool = typer.Option(False, help="allow writing into a non-empty --out"),
-    as_json: bool = typer.Option(False, "--json", help="print the training report as JSON"),
-) -> None:
-    """Train a local model with DPO (TRL) on the CPU; the folder it writes plays as agent local:DIR."""
-    quiet_libraries()
-    from arena.train.dpo import train_dpo
-    try:
-        report = train_dpo(data, base, out_path, steps=steps, lr=lr, beta=beta, batch_size=batch_size,
-                           grad_accum=grad_accum, max_length=max_length, seed=seed, evaluate=not no_eval,
-                           overwrite=overwrite)
-    except (ValueError, OSError) as error:
-        fail(str(error))
+@contextlib.contextmanager
+def training_progress() -> Iterator[Any]:
+    """A Rich progress bar on stderr (steps, loss, ETA) fed by the trainer's progress callback."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    columns = (TextColumn("training"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
+               TextColumn("ETA"), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=False) as bar:
+        task = bar.add_task("train", total=None, loss="-")
+
+        def update(step: int, total: int, loss: float | None) -> None:
+            bar.update(task, completed=step, total=total, loss="-" if loss is None else f"{loss:.4f}")
+
+        yield update
+
+
+def _train_options(steps: int, lr: float, beta: float, batch_size: int, grad_accum: int, max_length: int,
+                   seed: int, no_eval: bool, overwrite: bool, device: str, full: bool, lora_rank: int) -> dict[str, Any]:
+    return {"steps": steps, "lr": lr, "beta": beta, "batch_size": batch_size, "grad_accum": grad_accum,
+            "max_length": max_length, "seed": seed, "evaluate": not no_eval, "overwrite": overwrite,
+            "device": device, "lora": not full, "lora_rank": lora_rank}
+
+
+def _print_training(report: dict[str, Any], as_json: bool) -> None:
     if as_json:
         sys.stdout.write(json.dumps(report) + "\n")
         return
     losses = ", ".join(f"{x:.3f}" for x in report["losses"])
-    err.print(f"trained {report['steps']} steps on {report['trained_pairs']} pairs "
-              f"({report['dropped_too_long']} dropped as too long, {report['truncated']} truncated) "
-              f"in {report['seconds']:.0f}s; loss per step: {losses}", highlight=False)
+    err.print(f"trained {report['steps']} steps ({report['method']}, loss {report['loss']}) on "
+              f"{report['trained_pairs']} rows ({report['dropped_too_long']} dropped as too long, "
+              f"{report['truncated']} truncated) on {report['device']} in {report['seconds']:.0f}s; "
+              f"loss per step: {losses}", highlight=False)
     if report["eval"]:
         ev = report["eval"]
-        err.print(f"test split: loss {ev.get('eval_loss', float('nan')):.3f}, reward accuracy "
+        err.print(f"test split: loss {ev.get('eval_loss', float('nan')):.3f}, TRL reward accuracy "
                   f"{ev.get('eval_rewards/accuracies', float('nan')):.2f}", highlight=False)
-    err.print(f"wrote {report['out']} (agent spec: local:{report['out']})", highlight=False)
+    ranking = report.get("ranking_accuracy") or {}
+    if ranking.get("before") is not None:
+        err.print(f"test split: ranking accuracy (logp chosen > logp rejected, {ranking['pairs']} pairs) "
+                  f"before {ranking['before']:.2f} -> after {ranking['after']:.2f}", highlight=False)
+    kind = "adapter" if report["adapter"] else "model"
+    err.print(f"wrote {report['out']} ({kind}, {report['size_mb']:.1f} MB; agent spec: local:{report['out']})",
+              highlight=False)
+
+
+DATA_HELP = "file from `arena export preferences`"
+STEPS = typer.Option(10, help="optimizer steps")
+LR = typer.Option(5e-6, help="learning rate")
+BATCH = typer.Option(2, "--batch-size", help="rows per step")
+ACCUM = typer.Option(1, "--grad-accum", help="gradient accumulation steps")
+MAXLEN = typer.Option(1024, "--max-length", help="tokens per sequence; longer prompts are dropped")
+SEED = typer.Option(0, help="training seed")
+NO_EVAL = typer.Option(False, "--no-eval", help="skip the evaluation on the test split")
+OVERWRITE = typer.Option(False, help="allow writing into a non-empty --out")
+DEVICE = typer.Option("auto", help="cpu | cuda | auto (CUDA when available; bf16 there)")
+FULL = typer.Option(False, "--full", help="full fine-tuning (saves a whole model) instead of a LoRA adapter")
+RANK = typer.Option(8, "--lora-rank", help="LoRA rank")
+AS_JSON = typer.Option(False, "--json", help="print the training report as JSON")
+
+
+@train_app.command("dpo")
+def train_dpo_cmd(
+    data: str = typer.Option(..., "--data", help=DATA_HELP + " (--kind step or outcome)"),
+    base: str = typer.Option("local:smollm2", help="model to start from: local:smollm2 or local:PATH"),
+    out_path: str = typer.Option(..., "--out", help="folder for the adapter (then usable as local:DIR)"),
+    loss: str = typer.Option("sigmoid", help="sigmoid (DPO) | ipo | sppo_hard | robust | ... (TRL's DPOConfig "
+                                             "loss types) | simpo (TRL's CPO trainer)"),
+    steps: int = STEPS, lr: float = LR,
+    beta: float = typer.Option(0.1, help="beta (DPO: strength of the KL anchor to the base model)"),
+    batch_size: int = BATCH, grad_accum: int = ACCUM, max_length: int = MAXLEN, seed: int = SEED,
+    no_eval: bool = NO_EVAL, overwrite: bool = OVERWRITE, device: str = DEVICE, full: bool = FULL,
+    lora_rank: int = RANK, as_json: bool = AS_JSON,
+) -> None:
+    """Train a local model on preference pairs (TRL: DPO losses or SimPO); the folder plays as local:DIR."""
+    quiet_libraries()
+    from arena.errors import ArenaError
+    from arena.train.dpo import train_dpo
+    try:
+        with training_progress() as progress:
+            report = train_dpo(data, base, out_path, progress=progress, loss=loss, **_train_options(
+                steps, lr, beta, batch_size, grad_accum, max_length, seed, no_eval, overwrite, device, full, lora_rank))
+    except (ArenaError, ValueError, OSError) as error:
+        fail(str(error))
+    _print_training(report, as_json)
+
+
+@train_app.command("kto")
+def train_kto_cmd(
+    data: str = typer.Option(..., "--data", help=DATA_HELP + " (--kind kto)"),
+    base: str = typer.Option("local:smollm2", help="model to start from: local:smollm2 or local:PATH"),
+    out_path: str = typer.Option(..., "--out", help="folder for the adapter (then usable as local:DIR)"),
+    steps: int = STEPS, lr: float = LR, beta: float = typer.Option(0.1, help="KTO beta"),
+    batch_size: int = BATCH, grad_accum: int = ACCUM, max_length: int = MAXLEN, seed: int = SEED,
+    no_eval: bool = NO_EVAL, overwrite: bool = OVERWRITE, device: str = DEVICE, full: bool = FULL,
+    lora_rank: int = RANK, as_json: bool = AS_JSON,
+) -> None:
+    """Train a local model with KTO (TRL) on labelled completions; the folder plays as local:DIR."""
+    quiet_libraries()
+    from arena.errors import ArenaError
+    from arena.train.dpo import train_kto
+    try:
+        with training_progress() as progress:
+            report = train_kto(data, base, out_path, progress=progress, **_train_options(
+                steps, lr, beta, batch_size, grad_accum, max_length, seed, no_eval, overwrite, device, full, lora_rank))
+    except (ArenaError, ValueError, OSError) as error:
+        fail(str(error))
+    _print_training(report, as_json)
 
 
 def selfplay_cmd(

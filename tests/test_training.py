@@ -52,7 +52,10 @@ def test_play_export_train_dpo_and_play_the_result(built: tuple[Path, float], tm
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["steps"] == 2 and len(report["losses"]) == 2 and report["trained_pairs"] == 3
     assert report["dropped_too_long"] == 0 and report["losses"][0] == pytest.approx(0.6931, abs=1e-3)  # log 2
-    assert (model / "config.json").is_file() and (model / "model.safetensors").is_file()
+    # a LoRA adapter of a few MB (issue 21.3: under 20 MB), in the model's dtype
+    assert (model / "adapter_config.json").is_file() and (model / "adapter_model.safetensors").is_file()
+    assert report["adapter"] and report["size_mb"] < 20 and report["dtype"] == "float32"
+    assert sum(p.stat().st_size for p in model.iterdir()) < 20 * 2 ** 20
     assert json.loads((model / "arena-train.json").read_text())["base"] == "local:smollm2"
 
     # the trained folder plays as local:DIR, and prefers D over C more than its base did at a trained-on prompt
@@ -109,7 +112,7 @@ def test_selfplay_iteration_reports_the_rating_change(built: tuple[Path, float],
     assert done.exit_code == 0, done.output
     (summary,) = json.loads(done.stdout[done.stdout.index("["):])
     assert summary["pairs"] > 0 and summary["train"]["steps"] == 2
-    assert (Path(summary["model"]) / "model.safetensors").is_file()
+    assert (Path(summary["model"]) / "adapter_model.safetensors").is_file()
     rows = {r["agent"]: r for r in summary["leaderboard"]}
     assert set(rows) == {"tuned", "base", "always-defect"} and rows["base"]["bt"] == 1500.0
     assert all(r["games"] == 4 for r in rows.values())  # round robin of 3 with 2 games per pair
