@@ -19,6 +19,7 @@ from arena.agents.llm import LLMAgent
 from arena.agents.mcts import (Stats, _best, _chance, _check_root, _info, _Node, _rollout, _start, _state_of,
                                _stochastic, _stop_time)
 from arena.games.base import CHANCE, State
+from arena.games.hidden import check_peeking
 from arena.registry import AgentInfo
 
 
@@ -118,7 +119,7 @@ class LLMMCTSAgent:
 
     def __init__(self, model: str = "local:smollm2", simulations: int = 32, c_puct: float = 1.5,
                  prior_temperature: float = 1.0, top_k: int = 0, llm_value: bool = False, seed: int = 0,
-                 backend: Backend | None = None) -> None:
+                 backend: Backend | None = None, allow_peeking: bool = False) -> None:
         if simulations < 1 or prior_temperature <= 0 or top_k < 0:
             raise ValueError("simulations must be >= 1, prior_temperature > 0, top_k >= 0")
         if backend is None:
@@ -132,6 +133,7 @@ class LLMMCTSAgent:
         self.prompter = LLMAgent(backend, mode="choice")
         self.simulations, self.c_puct, self.temperature = simulations, c_puct, prior_temperature
         self.top_k, self.llm_value, self.seed = top_k, llm_value, seed
+        self.allow_peeking = allow_peeking
         self.rng = random.Random(seed)
 
     def reset(self, match_info: dict[str, Any]) -> None:
@@ -142,6 +144,7 @@ class LLMMCTSAgent:
 
     async def aact(self, turn: Turn) -> Decision:
         state = _state_of(turn, "llm-mcts")
+        peeking = check_peeking(state, "llm-mcts", self.allow_peeking)
         started = time.perf_counter()
         cache: dict[tuple[Any, ...], Any] = {}
         counts = {"llm_calls": 0, "cache_hits": 0}
@@ -178,6 +181,8 @@ class LLMMCTSAgent:
         info.update(counts, prior={a: round(p, 4) for a, p in priors.items()}, backend=self.backend.name)
         if notes:
             info["note"] = notes[0]
+        if peeking:
+            info["peeking"] = True
         return Decision(_best(stats), self.prompter.messages(turn), info=info)
 
 
@@ -192,6 +197,7 @@ def value_messages(turn: Turn) -> list[dict[str, str]]:
 
 AGENTS = {
     "llm-mcts": AgentInfo(LLMMCTSAgent, {"model": "local:smollm2", "simulations": 32, "c_puct": 1.5,
-                                         "prior_temperature": 1.0, "top_k": 0, "llm_value": False, "seed": 0},
+                                         "prior_temperature": 1.0, "top_k": 0, "llm_value": False, "seed": 0,
+                                         "allow_peeking": False},
                           "PUCT with an LLM's action scores as prior (optional LLM value, top-k proposals)"),
 }
