@@ -59,7 +59,13 @@ def export_preferences_cmd(
     split: float = typer.Option(0.0, help="fraction of matches in the test split (a 'split' column)"),
     split_seed: str = typer.Option("", "--split-seed", help="salt of the match-level split"),
     rollouts: int = typer.Option(16, help="step: rollouts per candidate action"),
-    rollout: str = typer.Option("random", help="step: random | players | mcts[:simulations=N] | an agent spec"),
+    rollout: str = typer.Option("players", help="step: players (their own agents) | random | mcts[:simulations=N] | "
+                                                "an agent spec"),
+    min_gap: float = typer.Option(0.0, "--min-gap", help="keep a pair only when its gap exceeds this (score units)"),
+    allow_peeking: bool = typer.Option(False, "--allow-peeking",
+                                       help="step: value hidden-information games without determinize (rows marked)"),
+    experts: bool = typer.Option(False, "--experts",
+                                 help="also export seats that sent no prompt (MCTS, CFR, scripted) as if an LLM held them"),
     co_movers: str = typer.Option("policy", "--co-movers",
                                   help="step: other movers of a simultaneous node: policy (re-chosen) | stored"),
     candidates: int = typer.Option(0, help="step: candidate actions per turn, the played one included (0 = all)"),
@@ -72,6 +78,7 @@ def export_preferences_cmd(
     as_json: bool = typer.Option(False, "--json", help="print the export statistics as JSON"),
 ) -> None:
     """Turn stored LLM turns into a TRL dataset: preference pairs (step, outcome), KTO labels or SFT rows."""
+    from arena.errors import ArenaError
     from arena.export.preferences import export_preferences
     from arena.registry import SpecError
     from arena.store import StoreError
@@ -80,8 +87,9 @@ def export_preferences_cmd(
                                     agents=agent or [], min_margin=min_margin, split=split, split_seed=split_seed,
                                     rollouts=rollouts, rollout=rollout, co_movers=co_movers, candidates=candidates,
                                     sample=sample, max_points=max_points, free_text_samples=free_text_samples,
-                                    sampler=sampler, seed=seed)
-    except (ValueError, SpecError, StoreError, OSError) as error:
+                                    sampler=sampler, seed=seed, min_gap=min_gap, allow_peeking=allow_peeking,
+                                    experts=experts)
+    except (ArenaError, ValueError, SpecError, StoreError, OSError) as error:
         fail(str(error))
     if as_json:
         sys.stdout.write(json.dumps({"path": str(result.path), "rows": len(result.rows), **result.stats}) + "\n")
@@ -198,70 +206,91 @@ def train_kto_cmd(
 
 
 def selfplay_cmd(
-    game: str = typer.Option(..., "--game", "-g", help="game spec, e.g. prisoners-dilemma:rounds=5"),
+    game: str = typer.Option(..., "--game", "-g", help="game spec, e.g. kuhn-poker or tictactoe"),
     iterations: int = typer.Option(1, help="play -> export -> train -> evaluate iterations"),
-    out_path: str = typer.Option("selfplay", "--out", help="folder for the store, pairs and models"),
+    out_path: str = typer.Option("selfplay", "--out", help="folder for the store, pairs, adapters and report.html"),
     base: str = typer.Option("local:smollm2", help="model to improve: local:smollm2 or local:PATH"),
-    baseline: list[str] = typer.Option(None, "--baseline", "-b",
-                                       help="baseline opponents [tit-for-tat, always-defect, always-cooperate]"),
-    games_per_pair: int = typer.Option(2, "--games-per-pair", "-n", help="play phase: games per opponent"),
-    eval_games_per_pair: int = typer.Option(4, "--eval-games-per-pair", help="evaluation: games per pair"),
-    llm_params: str = typer.Option("mode=choice", "--llm-params",
-                                   help="added to every LLM spec, e.g. mode=generate,reasoning=true"),
-    play_temperature: float = typer.Option(0.7, "--play-temperature", help="generate mode: temperature when playing"),
-    eval_temperature: float = typer.Option(0.0, "--eval-temperature", help="generate mode: temperature when rating"),
+    baseline: list[str] = typer.Option(None, "--baseline", "-b", help="fixed anchors (repeatable) [random]"),
+    games_per_pair: int = typer.Option(8, "--games-per-pair", "-n", help="play: games against each pool member"),
+    eval_seeds: int = typer.Option(16, "--eval-seeds", help="evaluation: fresh seeds (a mirrored pair each)"),
+    llm_params: str = typer.Option("mode=choice", "--llm-params", help="added to every LLM spec"),
     kind: str = typer.Option("step", help="pairs: step | outcome"),
-    rollout: str = typer.Option("random", help="step: rollout policy (random | players | an agent spec)"),
+    rollout: str = typer.Option("players", help="step values: players | random | cfr | mcts:simulations=N | a spec"),
     rollouts: int = typer.Option(8, help="step: rollouts per candidate action"),
     min_margin: float = typer.Option(2.0, "--min-margin", help="keep pairs whose gap > this many SEs"),
-    steps: int = typer.Option(10, help="DPO steps per iteration"),
-    lr: float = typer.Option(5e-6, help="DPO learning rate"),
+    min_gap: float = typer.Option(0.0, "--min-gap", help="and whose gap > this (score units)"),
+    experts: bool = typer.Option(False, "--experts", help="also train on the anchors' moves (expert iteration)"),
+    test_split: float = typer.Option(0.2, "--test-split", help="share of prompts held out for ranking accuracy"),
+    loss: str = typer.Option("sigmoid", help="TRL DPO loss type or simpo"),
+    steps: int = typer.Option(20, help="training steps per iteration"),
+    lr: float = typer.Option(1e-4, help="learning rate (LoRA)"),
     beta: float = typer.Option(0.1, help="DPO beta"),
-    batch_size: int = typer.Option(2, "--batch-size", help="pairs per DPO step"),
-    seed: int = typer.Option(0, help="seed"),
-    as_json: bool = typer.Option(False, "--json", help="print the iteration summaries as JSON"),
+    batch_size: int = typer.Option(4, "--batch-size", help="pairs per step"),
+    full: bool = FULL, device: str = DEVICE,
+    elo0: float = typer.Option(0.0, help="SPRT H0 Elo difference"),
+    elo1: float = typer.Option(50.0, help="SPRT H1 Elo difference"),
+    seed: int = typer.Option(0, help="seed (evaluation seeds are derived from it and never played in training)"),
+    as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
 ) -> None:
-    """Self-play: play, export preference pairs, train with DPO, then rate the new model against its base."""
+    """Self-play: play a pool, build step pairs from game values, train, evaluate on fresh seeds (CIs, SPRT)."""
     quiet_libraries()
+    from arena.errors import ArenaError
     from arena.registry import SpecError
     from arena.train.selfplay import BASELINES, selfplay
     try:
-        summaries = selfplay(game, iterations, out_path, progress=lambda m: err.print(m, highlight=False),
-                             base=base, baselines=baseline or list(BASELINES), games_per_pair=games_per_pair,
-                             eval_games_per_pair=eval_games_per_pair, llm_params=llm_params,
-                             play_temperature=play_temperature, eval_temperature=eval_temperature, kind=kind,
-                             rollout=rollout, rollouts=rollouts, min_margin=min_margin, steps=steps, lr=lr,
-                             beta=beta, batch_size=batch_size, seed=seed)
-    except (ValueError, SpecError, OSError) as error:
+        summary = selfplay(game, iterations, out_path, progress=lambda m: err.print(m, highlight=False),
+                           base=base, baselines=baseline or list(BASELINES), games_per_pair=games_per_pair,
+                           eval_seeds=eval_seeds, llm_params=llm_params, kind=kind, rollout=rollout,
+                           rollouts=rollouts, min_margin=min_margin, min_gap=min_gap, experts=experts,
+                           test_split=test_split, loss=loss, steps=steps, lr=lr, beta=beta, batch_size=batch_size,
+                           lora=not full, device=device, elo0=elo0, elo1=elo1, seed=seed)
+    except (ArenaError, ValueError, SpecError, OSError) as error:
         fail(str(error))
     if as_json:
-        sys.stdout.write(json.dumps(summaries, indent=2) + "\n")
+        sys.stdout.write(json.dumps(summary, indent=2, default=str) + "\n")
         return
-    for summary in summaries:
-        print_iteration(summary)
+    print_summary(summary)
 
 
-def print_iteration(summary: dict[str, Any]) -> None:
-    it = summary["iteration"]
-    if not summary.get("leaderboard"):
-        out.print(f"iteration {it}: {summary['pairs']} pairs; not trained", highlight=False)
-        return
-    table = Table(title=f"iteration {it}: ratings (Bradley–Terry, base = 1500, 95% bootstrap CI)")
-    for col in ("agent", "games", "W", "D", "L", "mean score", "BT (95% CI)"):
-        table.add_column(col, justify="left" if col == "agent" else "right")
-    for row in summary["leaderboard"]:
-        table.add_row(row["agent"], str(row["games"]), str(row["wins"]), str(row["draws"]), str(row["losses"]),
-                      f"{row['mean_score']:.2f}", f"{row['bt']:.0f} [{row['bt_ci'][0]:.0f}, {row['bt_ci'][1]:.0f}]")
+def _ci_text(entry: dict[str, Any]) -> str:
+    value = entry.get("payoff", entry.get("mean"))
+    return f"{value:+.3f} [{entry['ci'][0]:+.3f}, {entry['ci'][1]:+.3f}]"
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    """The scores against each anchor (base, then each iteration, with 95% CIs) and the head-to-head SPRT."""
+    table = Table(title=f"self-play on {summary['game']}: mean payoff per mirrored pair, 95% bootstrap CI, "
+                        f"{len(summary['eval_seeds'])} fresh seeds")
+    for col in ("model", "opponent", "pairs", "payoff", "change vs base (paired)"):
+        table.add_column(col, justify="left" if col in ("model", "opponent") else "right")
+    for anchor, entry in summary["base"].items():
+        table.add_row("base", anchor, str(entry["pairs"]), _ci_text(entry), "")
+    for record in summary["iterations"]:
+        for anchor, entry in record.get("vs", {}).items():
+            table.add_row(f"iteration {record['iteration']}", anchor, str(entry["pairs"]), _ci_text(entry),
+                          _ci_text(entry["change"]))
+        if record.get("head_to_head"):
+            h = record["head_to_head"]
+            table.add_row(f"iteration {record['iteration']}", "base (head-to-head)", str(h["pairs"]), _ci_text(h), "")
     out.print(table)
-    lo, hi = summary["rating_change_ci"]
-    out.print(f"iteration {it}: {summary['pairs']} pairs, {summary['train']['steps']} DPO steps; rating change "
-              f"tuned - base = {summary['rating_change']:+.0f} Elo (95% CI of tuned with base anchored: "
-              f"[{lo - 1500:+.0f}, {hi - 1500:+.0f}]); mean score tuned {summary['mean_score']['tuned']:.2f} "
-              f"vs base {summary['mean_score']['base']:.2f}", highlight=False)
+    for record in summary["iterations"]:
+        it = record["iteration"]
+        out.print(f"iteration {it}: {record['export_summary']}", highlight=False)
+        if record.get("train"):
+            ra = record["train"]["ranking_accuracy"]
+            before, after = (f"{x:.2f}" if x is not None else "-" for x in (ra["before"], ra["after"]))
+            out.print(f"iteration {it}: trained {record['train']['steps']} steps on {record['train']['trained_pairs']}"
+                      f" pairs; held-out ranking accuracy {before} -> {after} ({ra['pairs']} pairs)", highlight=False)
+        if record.get("head_to_head"):
+            s = record["head_to_head"]["sprt"]
+            out.print(f"iteration {it}: SPRT tuned vs base (elo0={s['elo0']:g}, elo1={s['elo1']:g}, "
+                      f"{s['n']} pairs): LLR {s['llr']:.2f} in [{s['lower']:.2f}, {s['upper']:.2f}] -> "
+                      f"{s['verdict']}", highlight=False)
+    out.print(f"report: {summary.get('report')}", highlight=False)
 
 
 def mount(app: typer.Typer) -> None:
-    """Attach every command of this module to ``app`` (``export preferences``, ``train dpo``, ``selfplay``)."""
+    """Attach every command of this module to ``app`` (``export preferences``, ``train dpo|kto``, ``selfplay``)."""
     app.add_typer(export_app, name="export")
     app.add_typer(train_app, name="train")
     app.command("selfplay")(selfplay_cmd)
