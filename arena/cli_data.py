@@ -100,7 +100,13 @@ def export_preferences_cmd(
 @contextlib.contextmanager
 def training_progress() -> Iterator[Any]:
     """A Rich progress bar on stderr (steps, loss, ETA) fed by the trainer's progress callback."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
     columns = (TextColumn("training"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
                TextColumn("ETA"), TimeRemainingColumn())
     with Progress(*columns, console=err, transient=False) as bar:

@@ -263,7 +263,7 @@ def test_hidden_cards_never_reach_an_exported_prompt_and_values_average_over_the
                for kind in ("step", "kto", "sft", "outcome")}
     # the LLM's call matters unless it sits second and the first player already folded (then: a tie, no pair)
     matters = [m for m, (seat, _) in cards.items() if seat == 0 or store.trajectory(m).steps[0].action == "bet"]
-    assert set(r["match_id"] for r in exports["step"]) <= set(matters) and exports["kto"]
+    assert {r["match_id"] for r in exports["step"]} <= set(matters) and exports["kto"]
     assert sum(r["count"] for r in exports["step"]) == len(matters)  # identical rows are merged
     for kind, rows in exports.items():
         for row in rows:

@@ -11,7 +11,17 @@ from typing import Any
 
 from arena.export.dataset import as_json
 from arena.export.replay import ResolveGame, replay_or_skip
-from arena.export.rows import Row, answer_text, assistant, finished, llm_prompt, meta, prompt_of, ret, turn_kind
+from arena.export.rows import (
+    Row,
+    answer_text,
+    assistant,
+    finished,
+    llm_prompt,
+    meta,
+    prompt_of,
+    ret,
+    turn_kind,
+)
 from arena.export.values import action_errors, select_pair
 from arena.trajectory import Step, Trajectory
 

@@ -42,11 +42,10 @@ had.  Every export counts why decision points gave no row (:func:`arena.export.r
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 import zlib
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -56,20 +55,47 @@ from typing import Any
 from arena.agents.llm import extract_answer
 from arena.export.dataset import as_json, split_of, write_rows
 from arena.export.labels import Prompts, kto_rows, outcome_rows, sft_rows
-from arena.export.replay import DecisionPoint, ResolveGame, default_resolver, replay_or_skip
+from arena.export.replay import (
+    DecisionPoint,
+    ResolveGame,
+    default_resolver,
+    replay_or_skip,
+)
 from arena.export.rows import (
-    answer_text, assistant, dedupe, explain, llm_prompt, meta, prompt_id, prompt_of, seat, turn_kind,
+    answer_text,
+    assistant,
+    dedupe,
+    explain,
+    llm_prompt,
+    meta,
+    prompt_id,
+    prompt_of,
+    seat,
+    turn_kind,
 )
 from arena.export.values import (
-    CO_MOVERS, RolloutPolicy, action_errors, deterministic, estimate, has_determinize, select_pair,
+    CO_MOVERS,
+    RolloutPolicy,
+    action_errors,
+    deterministic,
+    estimate,
+    has_determinize,
+    select_pair,
 )
 from arena.games.hidden import PEEKING, check_peeking
 from arena.registry import parse_agent
 from arena.store import Store
 from arena.trajectory import Trajectory
 
-__all__ = ["ExportOptions", "ExportResult", "export_preferences", "load_trajectories", "build_rows", "prompt_of",
-           "answer_text"]
+__all__ = [
+    "ExportOptions",
+    "ExportResult",
+    "answer_text",
+    "build_rows",
+    "export_preferences",
+    "load_trajectories",
+    "prompt_of",
+]
 
 log = logging.getLogger(__name__)
 KINDS = ("step", "outcome", "kto", "sft")

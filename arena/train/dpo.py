@@ -35,8 +35,19 @@ from pathlib import Path
 from typing import Any
 
 from arena.train.common import (
-    RANKING_LIMIT, Progress, TrainingError, bf16_on, folder_mb, load_for_training, no_checkpointing, prepare_out,
-    progress_callback, ranking_accuracy, resolve_base, resolve_device, save_trained,
+    RANKING_LIMIT,
+    Progress,
+    TrainingError,
+    bf16_on,
+    folder_mb,
+    load_for_training,
+    no_checkpointing,
+    prepare_out,
+    progress_callback,
+    ranking_accuracy,
+    resolve_base,
+    resolve_device,
+    save_trained,
 )
 
 log = logging.getLogger(__name__)

@@ -34,7 +34,14 @@ from arena.registry import game_info, parse_game
 from arena.store import Store
 from arena.tournaments.config import RunConfig
 from arena.tournaments.runner import execute, new_run
-from arena.train.evaluate import eval_seeds, mirrored_pairs, paired_difference, play_mirrored, sprt, summarize
+from arena.train.evaluate import (
+    eval_seeds,
+    mirrored_pairs,
+    paired_difference,
+    play_mirrored,
+    sprt,
+    summarize,
+)
 
 log = logging.getLogger(__name__)
 BASELINES = ["random"]
