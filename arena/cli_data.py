@@ -109,13 +109,20 @@ def training_progress() -> Iterator[Any]:
     )
     columns = (TextColumn("training"), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]}"),
                TextColumn("ETA"), TimeRemainingColumn())
-    with Progress(*columns, console=err, transient=False) as bar:
-        task = bar.add_task("train", total=None, loss="-")
+    bar = Progress(*columns, console=err)
+    task: list[Any] = []  # started on the first step, so an early error prints no empty bar
 
-        def update(step: int, total: int, loss: float | None) -> None:
-            bar.update(task, completed=step, total=total, loss="-" if loss is None else f"{loss:.4f}")
+    def update(step: int, total: int, loss: float | None) -> None:
+        if not task:
+            bar.start()
+            task.append(bar.add_task("train", total=total, loss="-"))
+        bar.update(task[0], completed=step, total=total, loss="-" if loss is None else f"{loss:.4f}")
 
+    try:
         yield update
+    finally:
+        if task:
+            bar.stop()
 
 
 def _train_options(steps: int, lr: float, beta: float, batch_size: int, grad_accum: int, max_length: int,
@@ -123,6 +130,19 @@ def _train_options(steps: int, lr: float, beta: float, batch_size: int, grad_acc
     return {"steps": steps, "lr": lr, "beta": beta, "batch_size": batch_size, "grad_accum": grad_accum,
             "max_length": max_length, "seed": seed, "evaluate": not no_eval, "overwrite": overwrite,
             "device": device, "lora": not full, "lora_rank": lora_rank}
+
+
+def _run_training(method: str, data: str, base: str, out_path: str, as_json: bool, **options: Any) -> None:
+    quiet_libraries()
+    from arena.errors import ArenaError
+    from arena.train import dpo
+    train = dpo.train_kto if method == "kto" else dpo.train_dpo
+    try:
+        with training_progress() as progress:
+            report = train(data, base, out_path, progress=progress, **options)
+    except (ArenaError, ValueError, OSError) as error:
+        fail(str(error))
+    _print_training(report, as_json)
 
 
 def _print_training(report: dict[str, Any], as_json: bool) -> None:
@@ -176,16 +196,8 @@ def train_dpo_cmd(
     lora_rank: int = RANK, as_json: bool = AS_JSON,
 ) -> None:
     """Train a local model on preference pairs (TRL: DPO losses or SimPO); the folder plays as local:DIR."""
-    quiet_libraries()
-    from arena.errors import ArenaError
-    from arena.train.dpo import train_dpo
-    try:
-        with training_progress() as progress:
-            report = train_dpo(data, base, out_path, progress=progress, loss=loss, **_train_options(
-                steps, lr, beta, batch_size, grad_accum, max_length, seed, no_eval, overwrite, device, full, lora_rank))
-    except (ArenaError, ValueError, OSError) as error:
-        fail(str(error))
-    _print_training(report, as_json)
+    _run_training("dpo", data, base, out_path, as_json, loss=loss, **_train_options(
+        steps, lr, beta, batch_size, grad_accum, max_length, seed, no_eval, overwrite, device, full, lora_rank))
 
 
 @train_app.command("kto")
@@ -199,16 +211,8 @@ def train_kto_cmd(
     lora_rank: int = RANK, as_json: bool = AS_JSON,
 ) -> None:
     """Train a local model with KTO (TRL) on labelled completions; the folder plays as local:DIR."""
-    quiet_libraries()
-    from arena.errors import ArenaError
-    from arena.train.dpo import train_kto
-    try:
-        with training_progress() as progress:
-            report = train_kto(data, base, out_path, progress=progress, **_train_options(
-                steps, lr, beta, batch_size, grad_accum, max_length, seed, no_eval, overwrite, device, full, lora_rank))
-    except (ArenaError, ValueError, OSError) as error:
-        fail(str(error))
-    _print_training(report, as_json)
+    _run_training("kto", data, base, out_path, as_json, **_train_options(
+        steps, lr, beta, batch_size, grad_accum, max_length, seed, no_eval, overwrite, device, full, lora_rank))
 
 
 def selfplay_cmd(
