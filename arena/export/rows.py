@@ -131,7 +131,7 @@ EXPLAIN = {  # stats key -> (what it means, the option that would change it)
     "points_tied": ("decision points had every candidate valued the same", "--rollout players or mcts"),
     "points_below_margin": ("decision points had a value gap within --min-margin standard errors",
                             "a lower --min-margin or more --rollouts"),
-    "points_below_gap": ("decision points had a gap below --min-gap (deterministic values)", "a lower --min-gap"),
+    "points_below_gap": ("decision points had a value gap below --min-gap", "a lower --min-gap"),
     "matches_skipped_replay": ("matches could not be replayed (game changed or not deterministic)",
                                "re-play them with this version"),
     "free_text_points_skipped": ("free-text turns had no candidates", "--free-text-samples 3"),
