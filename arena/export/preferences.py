@@ -82,7 +82,7 @@ from arena.export.values import (
     has_determinize,
     select_pair,
 )
-from arena.games.hidden import PEEKING, check_peeking
+from arena.games.hidden import PEEKING, check_peeking, peeks
 from arena.registry import parse_agent
 from arena.store import Store
 from arena.trajectory import Trajectory
@@ -261,8 +261,7 @@ async def _point_row(point: DecisionPoint, opts: ExportOptions, policy: RolloutP
         return None
     stats["pairs"] += 1
     hindsight = opts.co_movers == "stored" and len(point.node) > 1 and not has_determinize(point.state)
-    peeking = not has_determinize(point.state) and opts.allow_peeking and stats.get("peeking_matches", 0) > 0 \
-        and check_peeking(point.state, "step values", True)
+    peeking = opts.allow_peeking and peeks(point.state)
     source = policy.source + ("+determinized" if has_determinize(point.state) else "") + (
         "+stored-co-movers" if hindsight else "") + (PEEKING if peeking else "") + (
         "+deterministic" if fixed else "") + ("+expert" if not step.messages else "")
