@@ -73,8 +73,9 @@ def two_runs(store: Store) -> Store:
 def test_step_pairs_are_exact_on_one_round_pd_against_always_defect(store: Store) -> None:
     play(store, PD1, [f"llm={FAKE}:action=C", "always-defect"])
     result = export_preferences(store, kind="step", rollouts=4, rollout="players")  # the opponent's own policy
-    assert len(result.rows) == 2 and result.stats["pairs"] == 2
-    assert sorted(r["player"] for r in result.rows) == [0, 1]  # the LLM sat in both seats
+    # the LLM sat in both seats and saw the same prompt: one row, counted twice; every rollout the same
+    assert len(result.rows) == 1 and result.stats["pairs"] == 2 and result.stats["duplicates_merged"] == 1
+    assert result.rows[0]["count"] == 2 and result.stats["points_deterministic"] == 2
     steps = {(m, s.index): s for m, s in store.steps()}
     for row in result.rows:
         assert row["chosen"] == assistant("D") and row["rejected"] == assistant("C")
@@ -85,19 +86,21 @@ def test_step_pairs_are_exact_on_one_round_pd_against_always_defect(store: Store
         assert row["prompt"] == steps[(row["match_id"], row["turn"])].messages
         assert [m["role"] for m in row["prompt"]] == ["system", "user"]
         assert row["role"] == "llm" and row["policy"] == f"llm={FAKE}:action=C"
-        assert row["game"] == PD1 and row["value_source"] == "rollout:players" and row["split"] == "train"
+        assert row["game"] == PD1 and row["value_source"] == "rollout:players+deterministic"
+        assert row["split"] == "train" and row["opponent"] == "always-defect" and row["game_version"] == "1"
+        assert len(row["prompt_id"]) == 16
     # keeping the opponent's stored D (hindsight) gives the same exact values under random rollouts
-    hindsight = export_preferences(store, kind="step", rollouts=4, co_movers="stored").rows
-    assert [json.loads(r["values"]) for r in hindsight] == [{"C": 0.0, "D": 1.0}] * 2
-    assert hindsight[0]["value_source"] == "rollout:random+stored-co-movers"
+    hindsight = export_preferences(store, kind="step", rollouts=4, co_movers="stored", rollout="random").rows
+    assert [json.loads(r["values"]) for r in hindsight] == [{"C": 0.0, "D": 1.0}]
+    assert hindsight[0]["value_source"] == "rollout:random+stored-co-movers+deterministic"
     # a random co-mover: D beats C by 2 (it played C) or 1 (it played D) in every paired rollout
-    uniform = export_preferences(store, kind="step", rollouts=16, min_margin=0.0).rows
+    uniform = export_preferences(store, kind="step", rollouts=16, min_margin=0.0, rollout="random").rows
     assert all(r["chosen_action"] == "D" and 1.0 < r["margin"] < 2.0 and r["margin_se"] > 0 for r in uniform)
 
 
 def test_step_answers_keep_the_requested_format_when_reasoning(store: Store) -> None:
     play(store, PD1, [f"llm={FAKE}:action=C,reasoning=true", "always-defect"], games_per_pair=1)
-    (row,) = export_preferences(store, kind="step", rollouts=2).rows
+    (row,) = export_preferences(store, kind="step", rollouts=2, rollout="random").rows
     assert row["chosen"] == assistant("Final answer: D") and row["rejected"] == assistant("Final answer: C")
 
 
@@ -107,11 +110,12 @@ def test_step_values_follow_the_rollout_policy(store: Store) -> None:
     on_policy = next(r for r in export_preferences(store, kind="step", rollouts=3, rollout="players").rows
                      if r["turn"] == 0)
     assert json.loads(on_policy["values"]) == {"C": 6.0, "D": 5.0}  # C: 3 + 3; D: 5 + 0 (the LLM seat plays C)
-    assert (on_policy["chosen_action"], on_policy["value_source"]) == ("C", "rollout:players")
+    assert (on_policy["chosen_action"], on_policy["value_source"]) == ("C", "rollout:players+deterministic")
     scripted = next(r for r in export_preferences(store, kind="step", rollouts=3, rollout="always-cooperate").rows
                     if r["turn"] == 0)
     assert json.loads(scripted["values"]) == {"C": 6.0, "D": 8.0}  # everyone cooperates in round 2
-    uniform = next(r for r in export_preferences(store, kind="step", rollouts=8, co_movers="stored").rows
+    uniform = next(r for r in export_preferences(store, kind="step", rollouts=8, co_movers="stored",
+                                                 rollout="random").rows
                    if r["turn"] == 0)
     assert uniform["chosen_action"] == "D" and uniform["margin"] == 2.0  # same random round 2 for both branches
 
@@ -145,32 +149,34 @@ def test_outcome_pairs_rank_actions_met_at_the_same_prompt(two_runs: Store) -> N
 def test_kto_labels_are_the_sign_of_return_minus_the_seat_baseline(two_runs: Store) -> None:
     rows = export_preferences(two_runs, kind="kto").rows
     # each seat's mean return in the store: (0 + 5 + 5 + 0) / 4 = 2.5
-    assert sorted((r["action"], r["label"], r["return"], r["baseline"]) for r in rows) == [
-        ("C", False, 0.0, 2.5), ("C", False, 0.0, 2.5), ("D", True, 5.0, 2.5), ("D", True, 5.0, 2.5)]
+    # the two identical turns of each kind are merged into one row with count 2
+    assert sorted((r["action"], r["label"], r["return"], r["baseline"], r["count"]) for r in rows) == [
+        ("C", False, 0.0, 2.5, 2), ("D", True, 5.0, 2.5, 2)]
     assert all(r["completion"] == assistant(r["action"]) for r in rows)
 
 
 def test_agent_filter_keeps_the_named_players_turns(two_runs: Store) -> None:
     rows = export_preferences(two_runs, kind="kto", agents=["llmd"]).rows
-    assert len(rows) == 2 and {r["role"] for r in rows} == {"llmd"}
+    assert len(rows) == 1 and rows[0]["count"] == 2 and {r["role"] for r in rows} == {"llmd"}
 
 
 def test_sft_keeps_the_turns_of_winners_only(two_runs: Store) -> None:
     rows = export_preferences(two_runs, kind="sft").rows
-    assert len(rows) == 2 and {r["role"] for r in rows} == {"llmd"}
+    assert len(rows) == 1 and rows[0]["count"] == 2 and {r["role"] for r in rows} == {"llmd"}
     assert all(r["completion"] == assistant("D") and r["rank"] == 1 for r in rows)
 
 
 # --- split, files, replay ---------------------------------------------------------------------
-def test_split_is_by_match(store: Store) -> None:
+def test_split_is_by_prompt(store: Store) -> None:
     play(store, "prisoners-dilemma:rounds=2", [f"llm={FAKE}:action=C", "always-defect"], games_per_pair=30)
     rows = export_preferences(store, kind="kto", split=0.3).rows
-    by_match: dict[str, set[str]] = {}
+    by_prompt: dict[str, set[str]] = {}
     for row in rows:
-        by_match.setdefault(row["match_id"], set()).add(row["split"])
-        assert row["split"] == split_of(row["match_id"], 0.3)
-    assert len(by_match) == 30 and all(len(s) == 1 for s in by_match.values())  # a match never straddles
-    assert {"train", "test"} == set().union(*by_match.values())
+        by_prompt.setdefault(row["prompt_id"], set()).add(row["split"])
+        assert row["split"] == split_of(row["prompt_id"], 0.3)
+    assert all(len(s) == 1 for s in by_prompt.values())  # no test prompt is also in train
+    assert sum(r["count"] for r in rows) == 2 * 60 - 60  # the LLM's turns (one seat per match, 2 rounds)...
+    assert len({r["match_id"] for r in rows}) < 30  # ...merged: the same prompts recur across matches
     assert split_of("m1", 0.3, "a") == split_of("m1", 0.3, "a")
     share = sum(split_of(f"m{i}", 0.3) == "test" for i in range(4000)) / 4000
     assert share == pytest.approx(0.3, abs=0.03)
@@ -184,7 +190,7 @@ def test_metadata_is_json_strings_and_loads_with_datasets(two_runs: Store, tmp_p
     path = tmp_path / f"pairs{suffix}"
     result = export_preferences(two_runs, path, kind="step", rollouts=2, split=0.5, split_seed="s")
     data = load_rows(path)
-    assert len(data) == len(result.rows) == 4
+    assert len(data) == len(result.rows) == 1 and data[0]["count"] == 4  # 4 identical pairs merged
     for column in ("values", "value_se", "game", "policy", "chosen_action", "split"):
         assert data.features[column] == Value("string"), column
     for column, kind in (("seed", "int64"), ("turn", "int64"), ("margin", "float64"), ("rollouts", "int64")):
@@ -192,7 +198,7 @@ def test_metadata_is_json_strings_and_loads_with_datasets(two_runs: Store, tmp_p
     assert json.loads(data[0]["values"]).keys() == {"C", "D"}
     assert data[0]["prompt"][0]["role"] == "system" and data[0]["chosen"][0]["role"] == "assistant"
     train, test = load_rows(path, "train"), load_rows(path, "test")
-    assert len(train) + len(test) == 4 and set(train["split"]) <= {"train"}
+    assert len(train) + len(test) == 1 and set(train["split"]) <= {"train"}
 
 
 def test_replay_reproduces_observations_and_skips_a_diverging_match(store: Store,
@@ -252,11 +258,13 @@ def test_hidden_cards_never_reach_an_exported_prompt_and_values_average_over_the
         games = _store_high_card(store, server, 8)
     cards = {f"hc-{i}": (seat, deal) for i, (seat, deal) in enumerate(games)}
     resolve = lambda game: HighCard
-    exports = {kind: export_preferences(store, kind=kind, resolve_game=resolve, rollouts=200, min_margin=0.0).rows
+    exports = {kind: export_preferences(store, kind=kind, resolve_game=resolve, rollouts=200, min_margin=0.0,
+                                       rollout="random").rows
                for kind in ("step", "kto", "sft", "outcome")}
     # the LLM's call matters unless it sits second and the first player already folded (then: a tie, no pair)
     matters = [m for m, (seat, _) in cards.items() if seat == 0 or store.trajectory(m).steps[0].action == "bet"]
-    assert sorted(r["match_id"] for r in exports["step"]) == sorted(matters) and exports["kto"]
+    assert {r["match_id"] for r in exports["step"]} <= set(matters) and exports["kto"]
+    assert sum(r["count"] for r in exports["step"]) == len(matters)  # identical rows are merged
     for kind, rows in exports.items():
         for row in rows:
             seat, deal = cards[row["match_id"]]
@@ -310,7 +318,7 @@ def test_mcts_values_when_the_module_exists(store: Store) -> None:
     play(store, PD1, [f"llm={FAKE}:action=C", "always-defect"], games_per_pair=1)
     (row,) = export_preferences(store, kind="step", rollout="mcts:simulations=64", rollouts=3).rows
     assert (row["chosen_action"], row["rejected_action"]) == ("D", "C")
-    assert row["value_source"] == "mcts:simulations=64"
+    assert row["value_source"].startswith("mcts:simulations=64")  # (+deterministic when every search agrees)
 
 
 def test_cli_export_preferences(two_runs: Store, tmp_path: Path) -> None:

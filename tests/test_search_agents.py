@@ -212,7 +212,7 @@ def test_registry_builds_search_agents() -> None:
     assert isinstance(agent, MCTSAgent) and agent.simulations == 50 and agent.c == 0.7 and agent.needs_state
     llm = parse_agent("llm-mcts:model=local:smollm2,simulations=8,top_k=3,llm_value=true").make()
     assert isinstance(llm, LLMMCTSAgent) and llm.top_k == 3 and llm.llm_value and llm.backend.name == "local:smollm2"
-    with pytest.raises(SpecError, match="valid: c, max_depth, seconds, seed, simulations"):
+    with pytest.raises(SpecError, match="valid: allow_peeking, c, max_depth, seconds, seed, simulations"):
         parse_agent("mcts:rollouts=5")
 
 

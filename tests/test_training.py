@@ -52,7 +52,10 @@ def test_play_export_train_dpo_and_play_the_result(built: tuple[Path, float], tm
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["steps"] == 2 and len(report["losses"]) == 2 and report["trained_pairs"] == 3
     assert report["dropped_too_long"] == 0 and report["losses"][0] == pytest.approx(0.6931, abs=1e-3)  # log 2
-    assert (model / "config.json").is_file() and (model / "model.safetensors").is_file()
+    # a LoRA adapter of a few MB (issue 21.3: under 20 MB), in the model's dtype
+    assert (model / "adapter_config.json").is_file() and (model / "adapter_model.safetensors").is_file()
+    assert report["adapter"] and report["size_mb"] < 20 and report["dtype"] == "float32"
+    assert sum(p.stat().st_size for p in model.iterdir()) < 20 * 2 ** 20
     assert json.loads((model / "arena-train.json").read_text())["base"] == "local:smollm2"
 
     # the trained folder plays as local:DIR, and prefers D over C more than its base did at a trained-on prompt
@@ -96,7 +99,8 @@ def tiny_model(folder: Path, source: Path) -> Path:
     return folder
 
 
-def test_selfplay_iteration_reports_the_rating_change(built: tuple[Path, float], tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_selfplay_iteration_evaluates_on_fresh_mirrored_seeds(built: tuple[Path, float], tmp_path: Path) -> None:
     from arena import cli_data
 
     tiny = tiny_model(tmp_path / "tiny", built[0])
@@ -104,22 +108,29 @@ def test_selfplay_iteration_reports_the_rating_change(built: tuple[Path, float],
     cli_data.mount(app)
     done = CliRunner().invoke(app, ["selfplay", "--game", "prisoners-dilemma:rounds=2", "--iterations", "1",
                                     "--out", str(tmp_path / "sp"), "--base", f"local:{tiny}", "-b", "always-defect",
-                                    "-n", "1", "--eval-games-per-pair", "2", "--rollouts", "2", "--steps", "2",
-                                    "--lr", "1e-4", "--json"])
+                                    "-n", "2", "--eval-seeds", "3", "--rollout", "random", "--rollouts", "2",
+                                    "--min-margin", "0", "--test-split", "0", "--steps", "2", "--lr", "1e-4",
+                                    "--device", "cpu", "--json"])
     assert done.exit_code == 0, done.output
-    (summary,) = json.loads(done.stdout[done.stdout.index("["):])
-    assert summary["pairs"] > 0 and summary["train"]["steps"] == 2
-    assert (Path(summary["model"]) / "model.safetensors").is_file()
-    rows = {r["agent"]: r for r in summary["leaderboard"]}
-    assert set(rows) == {"tuned", "base", "always-defect"} and rows["base"]["bt"] == 1500.0
-    assert all(r["games"] == 4 for r in rows.values())  # round robin of 3 with 2 games per pair
-    assert summary["rating_change"] == pytest.approx(rows["tuned"]["bt"] - 1500.0)
-    low, high = summary["rating_change_ci"]
-    assert low <= rows["tuned"]["bt"] <= high
+    summary = json.loads(done.stdout[done.stdout.index("{"):])
+    (record,) = summary["iterations"]
+    assert record["pairs"] > 0 and record["train"]["steps"] == 2
+    assert (Path(record["model"]) / "adapter_model.safetensors").is_file()
+    assert summary["eval_seeds"] == [7_000_000, 7_000_001, 7_000_002]
+    # no chance, deterministic agents (greedy choice, always-defect): the 3 seeds play one game; 2 replicates go
+    for entry in (summary["base"]["always-defect"], record["vs"]["always-defect"], record["head_to_head"]):
+        assert entry["pairs"] == 1 and entry["replicates_dropped"] == 2
+    assert record["vs"]["always-defect"]["change"]["pairs"] == 1
+    assert record["head_to_head"]["sprt"]["verdict"] == "undecided"  # one pair decides nothing
     store = Store(tmp_path / "sp" / "selfplay.db")
-    assert [status for _, _, status in store.runs()] == ["done", "done"]  # the play run and the eval run
+    assert [status for _, _, status in store.runs()] == ["done", "done", "done"]  # base eval, play, eval
+    eval_seeds = {int(store.trajectory(m).seed) for m in store.match_players(record["eval_run"])}
+    assert eval_seeds == set(summary["eval_seeds"])
+    assert not eval_seeds & {int(store.trajectory(m).seed) for m in store.match_players(record["play_run"])}
     store.close()
-    cli_data.print_iteration(summary)  # the table and the rating-change line render
+    html = (tmp_path / "sp" / "report.html").read_text()
+    assert "Head-to-head" in html and "<svg" in html and "http" not in html.split("<svg")[0]
+    cli_data.print_summary(summary)  # the table and the SPRT line render
 
 
 def test_dpo_counts_long_prompts_and_evaluates_the_test_split(built: tuple[Path, float], tmp_path: Path,

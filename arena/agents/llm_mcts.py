@@ -25,6 +25,7 @@ from arena.agents.llm import LLMAgent
 from arena.agents.mcts import (Stats, _best, _chance, _check_root, _info, _Node, _rollout, _start, _state_of,
                                _stochastic, _stop_time)
 from arena.games.base import CHANCE, State
+from arena.games.hidden import check_peeking
 from arena.registry import AgentInfo
 
 
@@ -124,7 +125,7 @@ class LLMMCTSAgent:
 
     def __init__(self, model: str = "local:smollm2", simulations: int = 32, c_puct: float = 1.5,
                  prior_temperature: float = 1.0, top_k: int = 0, llm_value: bool = False, seed: int = 0,
-                 api_base: str = "", backend: Backend | None = None) -> None:
+                 api_base: str = "", backend: Backend | None = None, allow_peeking: bool = False) -> None:
         if simulations < 1 or prior_temperature <= 0 or top_k < 0:
             raise ValueError("simulations must be >= 1, prior_temperature > 0, top_k >= 0")
         if backend is None:
@@ -138,6 +139,7 @@ class LLMMCTSAgent:
         self.prompter = LLMAgent(backend, mode="choice")
         self.simulations, self.c_puct, self.temperature = simulations, c_puct, prior_temperature
         self.top_k, self.llm_value, self.seed = top_k, llm_value, seed
+        self.allow_peeking = allow_peeking
         self.rng = random.Random(seed)
         self.unscorable = ""  # why the backend cannot score, once it said so: uniform prior from then on
 
@@ -149,6 +151,7 @@ class LLMMCTSAgent:
 
     async def aact(self, turn: Turn) -> Decision:
         state = _state_of(turn, "llm-mcts")
+        peeking = check_peeking(state, "llm-mcts", self.allow_peeking)
         started = time.perf_counter()
         cache: dict[tuple[Any, ...], Any] = {}
         counts = {"llm_calls": 0, "cache_hits": 0}
@@ -207,6 +210,8 @@ class LLMMCTSAgent:
             info["note"] = f"{self.unscorable}; uniform prior / rollouts used"
         elif fallbacks:
             downgrades.append(f"llm-mcts->uniform at {len(fallbacks)} position(s): {fallbacks[0]}"[:300])
+        if peeking:
+            info["peeking"] = True
         return Decision(_best(stats), self.prompter.messages(turn), None, spent.tokens_in, spent.tokens_out,
                         spent.cost, info, downgrades)
 
@@ -223,6 +228,6 @@ def value_messages(turn: Turn) -> list[dict[str, str]]:
 AGENTS = {
     "llm-mcts": AgentInfo(LLMMCTSAgent, {"model": "local:smollm2", "simulations": 32, "c_puct": 1.5,
                                          "prior_temperature": 1.0, "top_k": 0, "llm_value": False, "seed": 0,
-                                         "api_base": ""},
+                                         "api_base": "", "allow_peeking": False},
                           "PUCT with an LLM's action scores as prior (optional LLM value, top-k proposals)"),
 }

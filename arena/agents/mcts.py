@@ -18,9 +18,10 @@ game whose State implements ``clone()`` (cheaply, ideally: one clone per simulat
   consistently with what ``player`` knows.  When present, every simulation starts
   from a fresh determinisation instead of a clone (single-observer information-set
   MCTS: the tree is keyed by actions, a child's exploration term uses how often it was
-  available, and chance outcomes are sampled without branching).  A hidden-information
-  game without ``determinize`` is searched on plain clones, i.e. seeing every card:
-  such games should offer it.
+  available, and chance outcomes are sampled without branching).  The agents refuse a
+  hidden-information game without ``determinize`` (:mod:`arena.games.hidden`) unless
+  ``allow_peeking=true``: then it is searched on plain clones, seeing every card, and the
+  decision's info says ``peeking``.
 * Free-text nodes (``legal_actions() is None``) take the game's ``free_text_default``.
 
 ``mcts``: UCT with Q rescaled to [-1, 1] by the smallest/largest return seen so far,
@@ -54,6 +55,7 @@ from typing import Any
 
 from arena.agents.base import Decision, Turn
 from arena.games.base import CHANCE, State
+from arena.games.hidden import check_peeking
 from arena.registry import AgentInfo
 
 Stats = dict[str, tuple[int, float]]
@@ -330,11 +332,11 @@ class MCTSAgent:
     needs_state = True
 
     def __init__(self, simulations: int = 1000, seconds: float = 0.0, c: float = 1.4, seed: int = 0,
-                 max_depth: int = 0, solve: bool = True) -> None:
+                 max_depth: int = 0, solve: bool = True, allow_peeking: bool = False) -> None:
         if simulations < 0 or seconds < 0 or (simulations == 0 and seconds == 0):
             raise ValueError("simulations and seconds must be >= 0, and not both 0")
         self.simulations, self.seconds, self.c, self.seed, self.max_depth = simulations, seconds, c, seed, max_depth
-        self.solve = solve
+        self.solve, self.allow_peeking = solve, allow_peeking
         self.rng = random.Random(seed)
 
     def reset(self, match_info: dict[str, Any]) -> None:
@@ -342,6 +344,7 @@ class MCTSAgent:
 
     def act(self, turn: Turn) -> Decision:
         state = _state_of(turn, "mcts")
+        peeking = check_peeking(state, "mcts", self.allow_peeking)
         started = time.perf_counter()
         proven: dict[str, float] = {}
         stats = search(state, turn.player, self.simulations, c=self.c, seconds=self.seconds,
@@ -350,6 +353,8 @@ class MCTSAgent:
         info = _info(stats, time.perf_counter() - started)
         if proven:
             info["proven"] = proven
+        if peeking:
+            info["peeking"] = True
         return Decision(_best(stats, proven), info=info)
 
 
@@ -371,6 +376,6 @@ def _info(stats: Stats, seconds: float) -> dict[str, Any]:
 
 AGENTS = {
     "mcts": AgentInfo(MCTSAgent, {"simulations": 1000, "seconds": 0.0, "c": 1.4, "seed": 0, "max_depth": 0,
-                                  "solve": True},
+                                  "solve": True, "allow_peeking": False},
                       "UCT Monte Carlo tree search with random rollouts and MCTS-Solver proofs (any game with clone())"),
 }

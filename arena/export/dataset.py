@@ -1,9 +1,10 @@
 """Dataset files of exported rows: the match-level split, JSONL/Parquet writing, loading with ``datasets``.
 
-Every row has a ``split`` column, ``"train"`` or ``"test"``: a match is in the test split
-when a hash of its id (salted with ``split_seed``) falls below the ``split`` fraction, so
-every row of one match is on the same side, and a match keeps its side when the store
-grows and the export is run again.  One file holds both sides; :func:`load_rows` (and
+Every row has a ``split`` column, ``"train"`` or ``"test"``: a key is in the test split when
+a hash of it (salted with ``split_seed``) falls below the ``split`` fraction, so every row of
+one key is on the same side, and a key keeps its side when the store grows and the export is
+run again.  The preference export splits by ``prompt_id`` (the same prompt met in several
+matches is never on both sides).  One file holds both sides; :func:`load_rows` (and
 ``arena train dpo``) take one side with ``split="train"``.
 
 Metadata columns are plain strings and numbers of one type each; anything variable
@@ -25,7 +26,7 @@ FORMATS = {".jsonl": "json", ".json": "json", ".parquet": "parquet"}
 
 
 def split_of(match_id: str, fraction: float, salt: str = "") -> str:
-    """``"test"`` for about ``fraction`` of match ids (stable per id and salt), else ``"train"``."""
+    """``"test"`` for about ``fraction`` of keys (stable per key and salt), else ``"train"``."""
     if not 0.0 <= fraction < 1.0:
         raise ValueError(f"split must be in [0, 1), got {fraction}")
     digest = hashlib.sha256(f"{salt}:{match_id}".encode()).hexdigest()

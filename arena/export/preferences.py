@@ -13,8 +13,12 @@ Kinds:
   turn is restored by replaying its match (:mod:`arena.export.replay`); every legal action
   (or ``candidates`` of them, or for free text ``free_text_samples`` replies sampled from
   the player's model) is valued by ``rollouts`` rollouts (:mod:`arena.export.values`);
-  best vs worst is kept when the gap exceeds ``min_margin`` standard errors.  At a
+  best vs worst is kept when the gap exceeds ``min_margin`` standard errors (and ``min_gap``;
+  when every rollout is identical -- deterministic game and policies -- the SE is void and only
+  ``min_gap`` applies, counted as ``points_deterministic`` and marked ``+deterministic``).  The
+  default rollout policy is the players' own recorded agents (``random`` only when asked).  At a
   simultaneous node the other movers choose again by the rollout policy (``co_movers``).
+  Hidden-information games are valued through ``determinize`` or refused (``allow_peeking``).
 - ``outcome`` -- the same prompt met in different matches with different actions: the
   action with the best mean final return vs the worst, same margin rule (unpaired SE).
 - ``kto`` -- every LLM turn (``prompt``, ``completion``, ``label``): label = the player's
@@ -26,32 +30,72 @@ Kinds:
 Metadata columns: ``kind, game, match_id, seed, turn, player, role`` (the player's name),
 ``policy`` (its agent spec), the actions, ``values``/``value_se``/``counts`` (JSON strings
 ``{action: number}``), ``rollouts``, ``value_source``, ``margin`` (gap in score units),
-``margin_se`` and ``split`` (see :mod:`arena.export.dataset`); ``rollouts`` counts the samples
-behind the values (rollouts per action for ``step``, occurrences of the prompt for ``outcome``).  Forfeited matches are
-left out of ``outcome``, ``kto`` and ``sft`` (their scores do not say who played better).
+``margin_se``, ``split`` (by ``prompt_id``, see :mod:`arena.export.dataset`) and those of
+:mod:`arena.export.rows` (``opponent``, ``game_version``, ``logprobs``, ``prompt_id``, ``count``:
+identical rows are merged).  ``rollouts`` counts the samples behind the values (rollouts per
+action for ``step``, occurrences of the prompt for ``outcome``).  Forfeited matches are left out
+of ``outcome``, ``kto`` and ``sft`` (their scores do not say who played better).  ``experts``
+also exports seats that sent no prompt (MCTS, CFR, scripted) with the prompt an LLM would have
+had.  Every export counts why decision points gave no row (:func:`arena.export.rows.explain`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 import zlib
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from statistics import fmean
 from typing import Any
 
-from arena.agents.llm import answer_format, extract_answer
+from arena.agents.llm import extract_answer
 from arena.export.dataset import as_json, split_of, write_rows
-from arena.export.replay import DecisionPoint, ResolveGame, default_resolver, replay_or_skip
-from arena.export.values import CO_MOVERS, RolloutPolicy, action_errors, estimate, has_determinize, select_pair
+from arena.export.labels import Prompts, kto_rows, outcome_rows, sft_rows
+from arena.export.replay import (
+    DecisionPoint,
+    ResolveGame,
+    default_resolver,
+    replay_or_skip,
+)
+from arena.export.rows import (
+    answer_text,
+    assistant,
+    dedupe,
+    explain,
+    llm_prompt,
+    meta,
+    prompt_id,
+    prompt_of,
+    seat,
+    turn_kind,
+)
+from arena.export.values import (
+    CO_MOVERS,
+    RolloutPolicy,
+    action_errors,
+    deterministic,
+    estimate,
+    has_determinize,
+    select_pair,
+)
+from arena.games.hidden import PEEKING, check_peeking, peeks
 from arena.registry import parse_agent
 from arena.store import Store
-from arena.trajectory import Player, Step, Trajectory
+from arena.trajectory import Trajectory
+
+__all__ = [
+    "ExportOptions",
+    "ExportResult",
+    "answer_text",
+    "build_rows",
+    "export_preferences",
+    "load_trajectories",
+    "prompt_of",
+]
 
 log = logging.getLogger(__name__)
 KINDS = ("step", "outcome", "kto", "sft")
@@ -68,7 +112,7 @@ class ExportOptions:
     split: float = 0.0  # fraction of matches in the test split
     split_seed: str = ""
     rollouts: int = 16  # step: samples per candidate action
-    rollout: str = "random"  # step: random | players | mcts[:simulations=N] | an agent spec
+    rollout: str = "players"  # step: players (their recorded agents) | random | mcts[:simulations=N] | a spec
     co_movers: str = "policy"  # step: the other movers of a simultaneous node: policy (re-chosen) | stored
     candidates: int = 0  # step: at most this many legal actions per turn (the played one included); 0 = all
     sample: float = 1.0  # step: probability that an LLM turn becomes a decision point
@@ -77,6 +121,9 @@ class ExportOptions:
     sampler: str = ""  # step: agent spec sampling free-text candidates (default: the player's own spec)
     sample_temperature: float = 1.0
     seed: int = 0
+    min_gap: float = 0.0  # step/outcome: a pair's gap must also exceed this (score units; alone when deterministic)
+    allow_peeking: bool = False  # step: value hidden-information games without determinize (marked +peeking)
+    experts: bool = False  # also export the seats that sent no prompt (MCTS, CFR, scripted) as if an LLM held them
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -102,7 +149,9 @@ class ExportResult:
     def summary(self) -> str:
         parts = [f"{self.stats.get(k, 0)} {k.replace('_', ' ')}" for k in sorted(self.stats)]
         test = sum(r["split"] == "test" for r in self.rows)
-        return f"{len(self.rows)} rows ({len(self.rows) - test} train, {test} test); " + ", ".join(parts)
+        why = explain(self.stats, len(self.rows))
+        return (f"{len(self.rows)} rows ({len(self.rows) - test} train, {test} test); " + ", ".join(parts)
+                + (f"\n{'no row: ' if not self.rows else 'dropped: '}{why}" if why else ""))
 
 
 # --- entry point ---------------------------------------------------------------------------
@@ -127,8 +176,8 @@ def export_preferences(store: Store | str | Path, out: str | Path | None = None,
             db.close()
     rows, stats = build_rows(trajectories, opts, resolve_game or default_resolver)
     if opts.split > 0 and rows and not any(r["split"] == "test" for r in rows):
-        log.warning("split %.2f put no match in the test split (%d matches)", opts.split,
-                    len({r["match_id"] for r in rows}))
+        log.warning("split %.2f put no prompt in the test split (%d prompts)", opts.split,
+                    len({r["prompt_id"] for r in rows}))
     path = write_rows(rows, out) if out is not None else None
     return ExportResult(rows, stats, path)
 
@@ -149,65 +198,15 @@ def build_rows(trajectories: list[Trajectory], opts: ExportOptions,
     stats: Counter = Counter(matches=len(trajectories))
     if opts.kind == "step":
         rows = asyncio.run(_step_rows(trajectories, opts, resolve_game, stats))
-    elif opts.kind == "outcome":
-        rows = _outcome_rows(trajectories, opts, stats)
-    elif opts.kind == "kto":
-        rows = _kto_rows(trajectories, opts, stats)
     else:
-        rows = _sft_rows(trajectories, opts, stats)
-    for row in rows:
-        row["split"] = split_of(row["match_id"], opts.split, opts.split_seed)
+        prompts = Prompts(opts.agents, opts.experts, stats).render(trajectories, resolve_game)
+        rows = {"outcome": outcome_rows, "kto": kto_rows, "sft": sft_rows}[opts.kind](
+            trajectories, opts, stats, prompts)
+    rows = dedupe(rows, stats)
+    for row in rows:  # split by prompt: the same prompt (seen in several matches) is on one side only
+        row["prompt_id"] = prompt_id(row["prompt"])
+        row["split"] = split_of(row["prompt_id"], opts.split, opts.split_seed)
     return rows, stats
-
-
-# --- shared pieces --------------------------------------------------------------------------
-def prompt_of(step: Step) -> list[dict[str, str]]:
-    """The chat sent at this turn, up to and including the user turn (first prompt after re-prompts)."""
-    messages = [{"role": str(m["role"]), "content": str(m["content"])} for m in step.messages or []]
-    if step.attempts:
-        first_user = next((i for i, m in enumerate(messages) if m["role"] == "user"), len(messages) - 1)
-        messages = messages[:first_user + 1]
-    return messages
-
-
-def answer_text(prompt: list[dict[str, str]], legal: list[str] | None, action: str) -> str:
-    """The action as the model was asked to write it (``Final answer: X`` if asked to reason first)."""
-    system = prompt[0]["content"] if prompt and prompt[0]["role"] == "system" else ""
-    return f"Final answer: {action}" if answer_format(legal, True) in system else action
-
-
-def assistant(text: str) -> list[dict[str, str]]:
-    return [{"role": "assistant", "content": text}]
-
-
-def _seat(traj: Trajectory, seat: int) -> Player:
-    return next((p for p in traj.players if p.seat == seat), Player(seat, f"seat{seat}", ""))
-
-
-def _is_llm_turn(traj: Trajectory, step: Step, opts: ExportOptions) -> bool:
-    if not step.messages or step.fallback:
-        return False
-    player = _seat(traj, step.player)
-    return not opts.agents or player.name in opts.agents or player.spec in opts.agents
-
-
-def _meta(kind: str, traj: Trajectory, step: Step, source: str) -> Row:
-    player = _seat(traj, step.player)
-    return {"kind": kind, "game": traj.game, "match_id": traj.match_id, "seed": int(traj.seed),
-            "turn": int(step.index), "player": int(step.player), "role": player.name, "policy": player.spec,
-            "value_source": source}
-
-
-def _finished(trajectories: list[Trajectory], stats: Counter) -> list[Trajectory]:
-    ok = [t for t in trajectories if t.outcome is not None and t.outcome.reason != "forfeit"]
-    if len(ok) < len(trajectories):
-        stats["forfeited_matches_skipped"] += len(trajectories) - len(ok)
-    return ok
-
-
-def _ret(traj: Trajectory, seat: int) -> float:
-    assert traj.outcome is not None
-    return float(traj.outcome.scores[seat])
 
 
 # --- step: counterfactual pairs -------------------------------------------------------------
@@ -216,13 +215,16 @@ async def _step_rows(trajectories: list[Trajectory], opts: ExportOptions, resolv
     policy = RolloutPolicy(opts.rollout)
     rows: list[Row] = []
     for traj in trajectories:
-        if not any(_is_llm_turn(traj, s, opts) for s in traj.steps):
+        kinds = {s.index: turn_kind(traj, s, opts.agents, opts.experts, stats) for s in traj.steps}
+        if not any(kinds.values()):
             continue
         points = replay_or_skip(traj, resolve)
         if points is None:
             stats["matches_skipped_replay"] += 1
             continue
-        chosen = _sample_points([p for p in points if _is_llm_turn(traj, p.step, opts)], opts, traj.match_id)
+        if points and check_peeking(points[0].state, "step values", opts.allow_peeking):
+            stats["peeking_matches"] += 1
+        chosen = _sample_points([p for p in points if kinds[p.step.index]], opts, traj.match_id)
         stats["decision_points"] += len(chosen)
         for row in await asyncio.gather(*(_point_row(p, opts, policy, stats) for p in chosen)):
             if row is not None:
@@ -240,23 +242,30 @@ def _sample_points(points: list[DecisionPoint], opts: ExportOptions, match_id: s
 
 
 async def _point_row(point: DecisionPoint, opts: ExportOptions, policy: RolloutPolicy, stats: Counter) -> Row | None:
-    step, prompt = point.step, prompt_of(point.step)
+    step = point.step
+    prompt = prompt_of(step) if step.messages else llm_prompt(point.state, point.player)
     candidates = await _candidates(point, prompt, opts, stats)
     if len(candidates) < 2:
         stats["points_single_candidate"] += 1
         return None
     samples = await estimate(point, list(candidates), policy, opts.rollouts, opts.seed, opts.co_movers)
-    pair, why = select_pair(samples, opts.min_margin, paired=True)
+    fixed = deterministic(samples)
+    if fixed:
+        stats["points_deterministic"] += 1
+    pair, why = select_pair(samples, opts.min_margin, paired=True, min_gap=opts.min_gap)
     if pair is None:
-        stats[{"tie": "points_tied", "margin": "points_below_margin"}.get(why, "points_single_candidate")] += 1
+        stats[{"tie": "points_tied", "margin": "points_below_margin", "gap": "points_below_gap"}.get(
+            why, "points_single_candidate")] += 1
         return None
     stats["pairs"] += 1
     hindsight = opts.co_movers == "stored" and len(point.node) > 1 and not has_determinize(point.state)
+    peeking = opts.allow_peeking and peeks(point.state)
     source = policy.source + ("+determinized" if has_determinize(point.state) else "") + (
-        "+stored-co-movers" if hindsight else "")
+        "+stored-co-movers" if hindsight else "") + (PEEKING if peeking else "") + (
+        "+deterministic" if fixed else "") + ("+expert" if not step.messages else "")
     errors = action_errors(samples)
     return {"prompt": prompt, "chosen": assistant(candidates[pair.chosen]),
-            "rejected": assistant(candidates[pair.rejected]), **_meta("step", point.traj, step, source),
+            "rejected": assistant(candidates[pair.rejected]), **meta("step", point.traj, step, source),
             "chosen_action": pair.chosen, "rejected_action": pair.rejected, "played_action": step.action,
             "values": as_json({a: fmean(v) for a, v in samples.items()}), "value_se": as_json(errors),
             "rollouts": int(opts.rollouts), "margin": float(pair.gap),
@@ -286,7 +295,7 @@ async def _candidates(point: DecisionPoint, prompt: list[dict[str, str]], opts: 
 
 async def _sample_free_text(point: DecisionPoint, prompt: list[dict[str, str]],
                             opts: ExportOptions) -> list[tuple[str, str]]:
-    spec = opts.sampler or _seat(point.traj, point.player).spec
+    spec = opts.sampler or seat(point.traj, point.player).spec
     try:
         agent = parse_agent(spec).make()
     except Exception as err:
@@ -311,83 +320,3 @@ async def _sample_free_text(point: DecisionPoint, prompt: list[dict[str, str]],
     return out
 
 
-# --- outcome: same prompt, different actions, different matches -------------------------------
-def _outcome_rows(trajectories: list[Trajectory], opts: ExportOptions, stats: Counter) -> list[Row]:
-    groups: dict[str, list[tuple[Trajectory, Step]]] = defaultdict(list)
-    for traj in _finished(trajectories, stats):
-        for step in traj.steps:
-            if _is_llm_turn(traj, step, opts):
-                groups[json.dumps(prompt_of(step), sort_keys=True)].append((traj, step))
-    rows = []
-    for items in groups.values():
-        samples: dict[str, list[float]] = defaultdict(list)
-        for traj, step in items:
-            samples[step.action].append(_ret(traj, step.player))
-        if len(samples) < 2 or len({t.match_id for t, _ in items}) < 2:
-            continue
-        stats["prompt_groups"] += 1
-        pair, why = select_pair(samples, opts.min_margin, paired=False)
-        if pair is None:
-            stats["groups_tied" if why == "tie" else "groups_below_margin"] += 1
-            continue
-        stats["pairs"] += 1
-        traj, step = next((t, s) for t, s in items if s.action == pair.chosen)
-        prompt = prompt_of(step)
-        rows.append({"prompt": prompt, "chosen": assistant(answer_text(prompt, step.legal_actions, pair.chosen)),
-                     "rejected": assistant(answer_text(prompt, step.legal_actions, pair.rejected)),
-                     **_meta("outcome", traj, step, "outcome"), "chosen_action": pair.chosen,
-                     "rejected_action": pair.rejected,
-                     "values": as_json({a: fmean(v) for a, v in samples.items()}),
-                     "value_se": as_json(action_errors(samples)),
-                     "counts": as_json({a: len(v) for a, v in samples.items()}),
-                     "match_ids": as_json(sorted({t.match_id for t, _ in items})),
-                     "rollouts": len(items), "margin": float(pair.gap),
-                     "margin_se": None if pair.se is None else float(pair.se)})
-    return rows
-
-
-# --- kto and sft ---------------------------------------------------------------------------------
-def seat_baselines(trajectories: list[Trajectory]) -> dict[tuple[str, int], float]:
-    """Mean final return of each seat in each game (the game spec string), over these matches."""
-    returns: dict[tuple[str, int], list[float]] = defaultdict(list)
-    for traj in trajectories:
-        for seat in range(len(traj.players)):
-            returns[(traj.game, seat)].append(_ret(traj, seat))
-    return {key: fmean(v) for key, v in returns.items()}
-
-
-def _completion_row(kind: str, traj: Trajectory, step: Step, source: str) -> Row:
-    prompt = prompt_of(step)
-    return {"prompt": prompt, "completion": assistant(answer_text(prompt, step.legal_actions, step.action)),
-            **_meta(kind, traj, step, source), "action": step.action}
-
-
-def _kto_rows(trajectories: list[Trajectory], opts: ExportOptions, stats: Counter) -> list[Row]:
-    finished = _finished(trajectories, stats)
-    baselines = seat_baselines(finished)
-    rows = []
-    for traj in finished:
-        for step in traj.steps:
-            if not _is_llm_turn(traj, step, opts):
-                continue
-            ret, base = _ret(traj, step.player), baselines[(traj.game, step.player)]
-            if abs(ret - base) <= 1e-12:
-                stats["turns_at_baseline"] += 1
-                continue
-            stats["desirable" if ret > base else "undesirable"] += 1
-            rows.append({**_completion_row("kto", traj, step, "seat-baseline"), "label": ret > base,
-                         "return": ret, "baseline": float(base), "advantage": ret - base})
-    return rows
-
-
-def _sft_rows(trajectories: list[Trajectory], opts: ExportOptions, stats: Counter) -> list[Row]:
-    rows = []
-    for traj in _finished(trajectories, stats):
-        assert traj.outcome is not None
-        ranks = traj.outcome.ranks
-        for step in traj.steps:
-            if _is_llm_turn(traj, step, opts) and ranks[step.player] == 1 and max(ranks) > 1:
-                stats["winner_turns"] += 1
-                rows.append({**_completion_row("sft", traj, step, "winner"),
-                             "return": _ret(traj, step.player), "rank": int(ranks[step.player])})
-    return rows

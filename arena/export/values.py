@@ -9,7 +9,7 @@ policies (``rollout=``):
 
 - ``random``: every player takes a uniformly random legal action (free text: the game's
   default) -- cheap, and the value of an action under a uniformly random future;
-- ``players``: each seat is played by the agent the match had there (its stored spec;
+- ``players`` (the export's default): each seat is played by the agent the match had there (its stored spec;
   LLM seats call their model, so this costs LLM calls) -- an on-policy Q estimate;
 - any agent spec (``tit-for-tat``, ``local:smollm2``, ``pkg.mod:Class``): that agent for every seat;
 - ``mcts`` or ``mcts:simulations=N``: no rollouts; each of the ``R`` samples is the root Q
@@ -29,9 +29,11 @@ in which everything ``player`` cannot see (others' private cards, the deck order
 is resampled with ``rng`` consistently with what ``player`` knows -- every rollout starts
 from a fresh determinisation for ``p``, so the values average over the hidden states ``p``
 considered possible; the other movers of a simultaneous node then always act by the rollout
-policy (their stored choices were made knowing the true hidden state).  Without
-``determinize`` the rollouts start from the true state: right for perfect-information and
-simultaneous-move games, an optimistic ("peeking") value for hidden-information ones.
+policy (their stored choices were made knowing the true hidden state).  The movers of
+the node are those of the determinisation (in werewolf the night's movers follow the roles).
+A hidden-information game without ``determinize`` is refused by the export
+(:mod:`arena.games.hidden`) unless ``allow_peeking``: then the rollouts start from the true state
+and every row's ``value_source`` ends in ``+peeking``.
 
 **Pairs.** :func:`select_pair` keeps best vs worst only when the gap exceeds ``min_margin``
 standard errors of the gap (MCTS-DPO / step-level Q-value preference style).
@@ -152,11 +154,12 @@ async def _rollout(point: DecisionPoint, action: str, r: int, policy: RolloutPol
     s.rng = random.Random(rng.getrandbits(64))
     actors = policy.actors(point.traj, rng.getrandbits(31), rng)
     if determinized or co_movers == "policy":
-        others = [st.player for st in point.node if st.player != p]
+        movers = s.to_move() if determinized else [st.player for st in point.node]  # roles may have moved
+        others = [m for m in movers if m != p]
         chosen = dict(zip(others, await asyncio.gather(*(actors[m](s, m) for m in others)), strict=True))
         chosen[p] = action
-        for st in point.node:
-            s.apply(st.player, chosen[st.player])
+        for m in movers:
+            s.apply(m, chosen[m])
     else:
         for st in point.node:
             s.apply(st.player, action if st.player == p else st.action)
@@ -232,12 +235,21 @@ def action_errors(samples: dict[str, list[float]]) -> dict[str, float | None]:
     return out
 
 
-def select_pair(samples: dict[str, list[float]], min_margin: float, paired: bool) -> tuple[Pair | None, str]:
-    """Best vs worst action by mean, kept if ``gap > min_margin * SE(gap)``; else ``(None, why)``.
+def deterministic(samples: dict[str, list[float]]) -> bool:
+    """Every candidate's rollouts gave the same value (deterministic game and policies): the standard
+    error is 0 and says nothing, so :func:`select_pair` uses the absolute gap instead."""
+    return all(len(v) >= 2 and max(v) - min(v) <= TIE for v in samples.values()) and len(samples) >= 2
+
+
+def select_pair(samples: dict[str, list[float]], min_margin: float, paired: bool,
+                min_gap: float = 0.0) -> tuple[Pair | None, str]:
+    """Best vs worst action by mean, kept if ``gap > min_margin * SE(gap)`` and ``gap > min_gap``; else
+    ``(None, why)`` (``single``, ``tie``, ``gap``, ``margin``).
 
     ``paired``: samples with the same index share seeds (rollouts), so SE(gap) is the SE of the
     per-index differences; otherwise sqrt(SE_best^2 + SE_worst^2) (see :func:`action_errors`).
-    Ties (gap 0) are never pairs.  ``min_margin <= 0`` keeps any positive gap.
+    Ties (gap 0) are never pairs.  ``min_margin <= 0`` keeps any positive gap.  When the rollouts are
+    :func:`deterministic` the SE test is void (SE = 0) and only the absolute ``min_gap`` applies.
     """
     means = {a: fmean(v) for a, v in samples.items() if v}
     if len(means) < 2:
@@ -247,6 +259,10 @@ def select_pair(samples: dict[str, list[float]], min_margin: float, paired: bool
     gap = means[best] - means[worst]
     if gap <= TIE:
         return None, "tie"
+    if gap <= min_gap:
+        return None, "gap"
+    if deterministic(samples):
+        return Pair(best, worst, gap, 0.0), "ok"
     b, w = samples[best], samples[worst]
     if paired and len(b) == len(w):
         se = std_error([x - y for x, y in zip(b, w)])

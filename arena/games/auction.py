@@ -13,6 +13,7 @@ Card
   other bidders' values or budgets beyond what past prices reveal.
 - Scoring: profit = sum over items won of (own value − price paid).
 - Metrics: items sold, revenue, each bidder's profit and number of items won.
+- Hidden information: ``determinize(player, rng)`` redraws the other bidders' values from that prior.
 - Version 1.
 """
 
@@ -42,6 +43,7 @@ class AuctionState(State):
         super().__init__(players, seed)
         self.budget0 = budget
         self.starts = start_list
+        self.base_values, self.spread = value_list, spread
         self.values = [[round(v * (1 + self.rng.uniform(-spread, spread))) for v in value_list]
                        for _ in range(players)]
         self.budgets = [budget] * players
@@ -93,6 +95,15 @@ class AuctionState(State):
             self.sold.append((winner, top))
         self.bids = {}
         self.item += 1
+
+    def determinize(self, player: int, rng: Any) -> AuctionState:
+        """A clone in which every other bidder's private values are redrawn from the rules' prior (each
+        item's value within ±``spread`` of its listed value); budgets and results are public."""
+        new = self.clone()
+        for q in range(self.num_players):
+            if q != player:
+                new.values[q] = [round(v * (1 + rng.uniform(-self.spread, self.spread))) for v in self.base_values]
+        return new
 
     def returns(self) -> list[float]:
         return list(self.profit)

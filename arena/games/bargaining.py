@@ -15,6 +15,9 @@ Card
 - Setup: "Improving Language Model Negotiation with Self-Play and In-Context Learning
   from AI Feedback" (Fu et al., 2023): a balloon listed at $20, seller cost $8, buyer
   aims for $10 (``buyer_target``, shown to the buyer as guidance), 10 turns.
+- Hidden information: ``determinize(player, rng)`` redraws the other side's value from a uniform prior
+  on what the rules allow: the seller's cost in (0, min(list price, its offers so far)], the buyer's
+  budget in [max(seller's cost, its offers so far), list price].
 - Version 1.
 """
 
@@ -92,6 +95,26 @@ class BargainingState(State):
             self.price = self.standing[1 - player]
         elif move.kind == "WALK AWAY":
             self.walked = True
+
+    def determinize(self, player: int, rng: Any) -> BargainingState:
+        """A clone in which the other side's private value is redrawn from the prior the rules state
+        (see the card), conditioned on its public offers: a seller never offers below cost, a buyer
+        never above budget, and cost < budget."""
+        new = self.clone()
+        if player == BUYER:
+            offers = [amount for who, amount in self._offers() if who == SELLER]
+            high = min([self.list_price, self.budget, *offers])
+            new.cost = round(rng.uniform(0.0, high), 2) or 0.01
+        else:
+            offers = [amount for who, amount in self._offers() if who == BUYER]
+            low = max([self.cost, *offers])
+            new.budget = round(rng.uniform(low, max(low, self.list_price)), 2)
+            if new.budget <= self.cost:
+                new.budget = round(self.cost + 0.01, 2)
+        return new
+
+    def _offers(self) -> list[tuple[int, float]]:
+        return [(who, float(move.amount)) for who, move in self.log if move.kind == "OFFER" and move.amount is not None]
 
     def returns(self) -> list[float]:
         if self.price is None:

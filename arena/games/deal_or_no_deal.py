@@ -13,6 +13,7 @@ Card
 - Scoring: on agreement each gets the value of the items received; otherwise 0 and 0
   (also after ``max_turns`` messages, default 10).
 - Metrics: agreement, each side's share of its maximum (10), Pareto-optimal flag.
+- Hidden information: ``determinize(player, rng)`` redraws the other side's values from that prior.
 - Version 1.
 """
 
@@ -29,17 +30,20 @@ NO_MESSAGE = "(no message)"
 MOVES = ("PROPOSE", "ACCEPT", "WALK AWAY")
 
 
+def valuations(counts: dict[str, int]) -> list[dict[str, int]]:
+    """Every per-item valuation worth exactly 10 over the pool (the prior of :func:`draw_setup`)."""
+    return [dict(zip(ITEMS, v)) for v in itertools.product(range(11), repeat=3)
+            if sum(v[k] * counts[i] for k, i in enumerate(ITEMS)) == 10]
+
+
 def draw_setup(rng: Any) -> tuple[dict[str, int], list[dict[str, int]]]:
     """Counts and two valuations each worth exactly 10 over the pool."""
     while True:
         counts = {i: rng.randint(1, 4) for i in ITEMS}
         if not 5 <= sum(counts.values()) <= 7:
             continue
-        values = []
-        for _ in range(2):
-            options = [v for v in itertools.product(range(11), repeat=3)
-                       if sum(v[k] * counts[i] for k, i in enumerate(ITEMS)) == 10]
-            values.append(dict(zip(ITEMS, rng.choice(options))))
+        options = [tuple(v[i] for i in ITEMS) for v in valuations(counts)]
+        values = [dict(zip(ITEMS, rng.choice(options))) for _ in range(2)]
         if values[0] != values[1]:
             return counts, values
 
@@ -98,6 +102,14 @@ class DealOrNoDealState(State):
             self.agreed = {proposer: split, 1 - proposer: {i: self.counts[i] - split[i] for i in ITEMS}}
         elif move.kind == "WALK AWAY":
             self.walked = True
+
+    def determinize(self, player: int, rng: Any) -> DealOrNoDealState:
+        """A clone in which the other player's values are redrawn from the setup's prior given the public
+        counts: uniform over the valuations worth 10 that differ from ``player``'s own."""
+        new = self.clone()
+        options = [v for v in valuations(self.counts) if v != self.values[player]]
+        new.values[1 - player] = dict(rng.choice(options))
+        return new
 
     def value(self, player: int, items: dict[str, int]) -> int:
         return sum(self.values[player][i] * items[i] for i in ITEMS)

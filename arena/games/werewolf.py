@@ -20,7 +20,9 @@ Card
 - Scoring: winners 1, losers 0, a draw 0.5 each.  Metrics per seat: role, team, win,
   survival, vote accuracy (share of its day votes cast on wolves).
 - Setup: "Training Language Models for Social Deduction with Multi-Agent Reinforcement
-  Learning" (Sarkar et al., 2025) for the discussion-then-vote loop.  Version 1.
+  Learning" (Sarkar et al., 2025) for the discussion-then-vote loop.
+- Hidden information: ``determinize(player, rng)`` redraws the roles that player does not know,
+  consistently with its view (search and step values never see the true roles).  Version 1.
 """
 
 from __future__ import annotations
@@ -200,6 +202,56 @@ class WerewolfState(State):
         if self.winner == "draw":
             return [0.5] * self.num_players
         return [1.0 if self.team(p) == self.winner else 0.0 for p in range(self.num_players)]
+
+    # --- hidden information ---------------------------------------------------
+    def known_roles(self, player: int) -> tuple[dict[int, str], set[int]]:
+        """What ``player`` knows of the roles: ``({seat: role}, {seats known not to be wolves})`` -- its own
+        role, its fellow wolves (a wolf), revealed eliminations, its inspections (a seer), night victims."""
+        known = {player: self.roles[player]}
+        if self.roles[player] == WOLF:
+            known.update({p: WOLF for p in range(self.num_players) if self.roles[p] == WOLF})
+        for line in self.public:
+            if " was eliminated. They were a " in line:
+                name, role = line.split(": ", 1)[1].split(" was eliminated. They were a ")
+                known[self.names.index(name)] = role.rstrip(".")
+        not_wolf = {self.names.index(line.split(": ", 1)[1].removesuffix(" was killed."))
+                    for line in self.public if line.endswith(" was killed.")}
+        for line in self.private[player]:
+            if "inspected" in line:
+                target = self.names.index(line.split("inspected ")[1].split(":")[0])
+                if line.endswith(": a werewolf."):
+                    known[target] = WOLF
+                else:
+                    not_wolf.add(target)
+        return known, not_wolf
+
+    def determinize(self, player: int, rng: Any) -> WerewolfState:
+        """A clone with every role ``player`` does not know redrawn uniformly among the assignments consistent
+        with what it knows (:meth:`known_roles`, and the game not being over), built only from ``player``'s
+        view; what the others saw privately (the wolf chat for a non-wolf, others' inspections and
+        protections) is unknown to ``player`` and cleared, and the night's movers are recomputed."""
+        known, not_wolf = self.known_roles(player)
+        hidden = [p for p in range(self.num_players) if p not in known]
+        pool = sorted((Counter(self.roles) - Counter(known.values())).elements())
+        roles = [known.get(p, "") for p in range(self.num_players)]
+        for _ in range(10_000):
+            rng.shuffle(pool)
+            for seat, role in zip(hidden, pool):
+                roles[seat] = role
+            wolves = sum(self.alive[p] and roles[p] == WOLF for p in range(self.num_players))
+            if all(roles[p] != WOLF for p in not_wolf) and 0 < wolves < sum(self.alive) - wolves:
+                break
+        else:
+            raise RuntimeError(f"werewolf: no role assignment consistent with {self.names[player]}'s view")
+        new = self.clone()
+        new.roles = roles
+        new.private = {p: list(self.private[p]) if p == player else [] for p in range(self.num_players)}
+        if self.roles[player] != WOLF:
+            new.wolf_chat = []
+        if self.phase == "night":
+            new.queue = new.living(WOLF) + [p for p in new.living() if roles[p] in (SEER, DOCTOR)]
+            new.pending = {p: a for p, a in self.pending.items() if p == player}
+        return new
 
     # --- text ---------------------------------------------------------------
     def rules_text(self, player: int) -> str:

@@ -1,27 +1,28 @@
-"""The self-play loop: play -> export -> train -> play again, and measure the rating change.
+"""The self-play loop: play a pool -> step pairs valued by the game -> train -> evaluate on fresh seeds.
 
-One iteration, with ``current`` the model being improved (the base model at first):
+Iteration ``k`` (``current`` = the base model at first, then the last iterate):
 
-1. **play** -- a gauntlet in which ``current`` meets a copy of itself and every baseline
-   ``games_per_pair`` times (every LLM spec gets ``llm_params``, ``mode=choice`` by default:
-   the embedded 135M model rarely writes a legal answer but always scores the legal actions;
-   ``play_temperature`` applies in generate mode);
-2. **export** -- preference pairs of kind ``kind`` from the LLM turns of those matches
-   (counterfactual ``step`` pairs by default, see :mod:`arena.export.preferences`);
-3. **train** -- DPO from ``current`` on those pairs (:func:`arena.train.dpo.train_dpo`) into
-   ``OUT/iter-N/model``;
-4. **evaluate** -- a round robin of the new model (``tuned``), the base model (``base``),
-   the previous model (``previous``, from iteration 2 on) and the baselines (LLMs greedy unless
-   ``eval_temperature`` > 0 in generate mode); ratings are Bradley--Terry anchored at ``base`` = 1500, so
-   ``tuned``'s rating and its 95% bootstrap interval (whole matches resampled) *are* the
-   rating change against the base model and its interval.
+1. **play** -- a gauntlet of ``current`` (``model``, LLM specs get ``llm_params``, ``mode=choice``
+   by default) against the pool: its previous iterates, the base model, and the fixed anchors
+   (``random``, ``cfr``, ``mcts``...), ``games_per_opponent`` matches each;
+2. **export** -- step pairs (:mod:`arena.export.preferences`) valued by the game through
+   ``rollout`` (the players' own agents by default; ``cfr`` plays equilibrium continuations in
+   Kuhn/Leduc; ``mcts:simulations=N`` gives MCTS Q values); with ``experts`` the anchors' turns are
+   exported too, as if the model had held their seat (expert iteration); ``test_split`` of the
+   prompts is held out (by prompt, so no test prompt is in train);
+3. **train** -- a LoRA adapter from ``current`` with ``loss`` (:func:`arena.train.dpo.train_dpo`);
+4. **evaluate** -- on ``eval_seeds`` fresh seeds (never used by a play run): mirrored pairs of the
+   tuned model against each anchor and against the base model (:mod:`arena.train.evaluate`); the
+   base model's pairs against the anchors are played once (iteration 0) on the same seeds, so each
+   iteration's change against an anchor is a paired difference; the head-to-head gets an SPRT.
 
-Everything lands in one store (``OUT/selfplay.db``: a play run and an eval run per
-iteration) and every iteration's pairs, model and training report under ``OUT/iter-N``.
+Everything lands in ``OUT``: ``selfplay.db`` (every run), ``iter-N/pairs.jsonl``, ``iter-N/model``,
+``summary.json`` and ``report.html`` (:mod:`arena.train.report`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
@@ -29,123 +30,161 @@ from pathlib import Path
 from typing import Any
 
 from arena.export.preferences import export_preferences
+from arena.registry import game_info, parse_game
 from arena.store import Store
 from arena.tournaments.config import RunConfig
 from arena.tournaments.runner import execute, new_run
-from arena.tournaments.summary import store_document
-from arena.train.dpo import train_dpo
+from arena.train.evaluate import (
+    eval_seeds,
+    mirrored_pairs,
+    paired_difference,
+    play_mirrored,
+    sprt,
+    summarize,
+)
 
 log = logging.getLogger(__name__)
-BASELINES = ["tit-for-tat", "always-defect", "always-cooperate"]
+BASELINES = ["random"]
 Progress = Callable[[str], None]
 
 
 @dataclass
 class SelfPlayOptions:
     base: str = "local:smollm2"
-    baselines: list[str] = field(default_factory=lambda: list(BASELINES))
-    games_per_pair: int = 2  # play phase: matches of the model against each opponent
-    eval_games_per_pair: int = 4  # evaluation round robin
-    llm_params: str = "mode=choice"  # added to every LLM spec (the embedded 135M model rarely answers legally
-    # when generating; in choice mode it scores the legal actions and never does)
-    play_temperature: float = 0.7  # generate mode only
-    eval_temperature: float = 0.0
-    kind: str = "step"  # step | outcome
-    rollout: str = "random"
+    baselines: list[str] = field(default_factory=lambda: list(BASELINES))  # the fixed anchors
+    games_per_pair: int = 8  # play: matches of the model against each member of the pool
+    eval_seeds: int = 16  # evaluation: fresh seeds, two mirrored matches each per opponent
+    llm_params: str = "mode=choice"
+    kind: str = "step"
+    rollout: str = "players"
     rollouts: int = 8
     min_margin: float = 2.0
-    steps: int = 10
-    lr: float = 5e-6
+    min_gap: float = 0.0
+    experts: bool = False
+    test_split: float = 0.2
+    steps: int = 20
+    lr: float = 1e-4
     beta: float = 0.1
-    batch_size: int = 2
+    loss: str = "sigmoid"
+    batch_size: int = 4
     max_length: int = 1024
+    lora: bool = True
+    device: str = "auto"
     seed: int = 0
     concurrency: int = 8
-    bootstrap: int = 1000
+    bootstrap: int = 2000
+    elo0: float = 0.0
+    elo1: float = 50.0
 
     def __post_init__(self) -> None:
         if self.kind not in ("step", "outcome"):
-            raise ValueError(f"self-play trains DPO on pairs: kind must be step or outcome, not {self.kind!r}")
+            raise ValueError(f"self-play trains on pairs: kind must be step or outcome, not {self.kind!r}")
+        if self.eval_seeds < 2 or self.games_per_pair < 1:
+            raise ValueError("eval-seeds must be at least 2 and games-per-pair at least 1")
 
 
-def _llm(name: str, model: str, temperature: float, params: str) -> str:
+def _llm(name: str, model: str, params: str) -> str:
     spec = model if model.startswith("local:") else f"local:{model}"
-    sampled = temperature > 0 and "mode=choice" not in params  # choice mode takes the best-scored action
-    extra = [p for p in (params.strip(), f"temperature={temperature:g}" if sampled else "") if p]
-    return f"{name}={spec}" + (":" + ",".join(extra) if extra else "")
+    return f"{name}={spec}" + (f":{params.strip()}" if params.strip() else "")
+
+
+def _anchor_name(spec: str) -> str:
+    return spec.partition("=")[0] if "=" in spec.partition(":")[0] else spec.partition(":")[0]
 
 
 def selfplay(game: str, iterations: int = 1, out_dir: str | Path = "selfplay", options: SelfPlayOptions | None = None,
-             progress: Progress | None = None, **overrides: Any) -> list[dict[str, Any]]:
-    """Run ``iterations`` of play -> export -> train -> evaluate; one summary dict per iteration."""
+             progress: Progress | None = None, **overrides: Any) -> dict[str, Any]:
+    """Run ``iterations`` of play -> export -> train -> evaluate; returns the summary (also ``summary.json``)."""
     known = {f.name for f in fields(SelfPlayOptions)}
     if set(overrides) - known:
         raise TypeError(f"unknown option(s) {', '.join(sorted(set(overrides) - known))}")
     opts = SelfPlayOptions(**{**(asdict(options) if options else {}), **overrides})
     if iterations < 1:
         raise ValueError("iterations must be at least 1")
+    parse_game(game)  # a bad spec fails before anything runs
     say = progress or (lambda message: log.info("%s", message))
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     store = Store(out / "selfplay.db")
-    current, summaries = opts.base, []
+    chance = game_info(game.partition(":")[0]).chance
+    seeds = eval_seeds(opts.eval_seeds, opts.seed * 100_000)
+    anchors = [_anchor_name(a) for a in opts.baselines]
+    summary: dict[str, Any] = {"game": game, "options": asdict(opts), "eval_seeds": seeds, "anchors": anchors,
+                               "iterations": []}
     try:
+        say(f"baseline: base model vs {', '.join(anchors)} on {len(seeds)} fresh seeds (mirrored)")
+        base_spec = _llm("base", opts.base, opts.llm_params)
+        run0 = play_mirrored(store, game, [base_spec, *opts.baselines], [("base", a) for a in anchors], seeds,
+                             opts.concurrency)
+        base_rows = {a: mirrored_pairs(store, run0, "base", a, chance) for a in anchors}
+        summary["base"] = {a: {**summarize(rows, opts.bootstrap, opts.seed), "replicates_dropped": dropped}
+                           for a, (rows, dropped) in base_rows.items()}
+        current, pool = opts.base, []
         for it in range(1, iterations + 1):
-            summary = _iteration(store, game, it, current, out / f"iter-{it}", opts, say)
-            summaries.append(summary)
-            if summary.get("model"):
-                current = "local:" + summary["model"]
+            record = _iteration(store, game, it, current, pool, out / f"iter-{it}", opts, say, seeds, chance,
+                                base_rows)
+            summary["iterations"].append(record)
+            (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
+            if record.get("model"):
+                pool.append(current)
+                current = "local:" + record["model"]
     finally:
         store.close()
-    return summaries
+    from arena.train.report import write_report
+    summary["report"] = str(write_report(summary, out / "report.html"))
+    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
+    return summary
 
 
-def _iteration(store: Store, game: str, it: int, current: str, folder: Path, opts: SelfPlayOptions,
-               say: Progress) -> dict[str, Any]:
+def _iteration(store: Store, game: str, it: int, current: str, pool: list[str], folder: Path,
+               opts: SelfPlayOptions, say: Progress, seeds: list[int], chance: bool,
+               base_rows: dict[str, tuple[list[dict[str, Any]], int]]) -> dict[str, Any]:
+    from arena.train.dpo import train_dpo
     folder.mkdir(parents=True, exist_ok=True)
     seed = opts.seed * 1000 + it
-    say(f"iteration {it}: playing {current} against itself and {', '.join(opts.baselines) or 'nobody else'}")
-    players = [_llm(name, current, opts.play_temperature, opts.llm_params) for name in ("model", "model-mirror")]
-    play = RunConfig(games=[game], agents=players + list(opts.baselines),
+    opponents = [_llm(f"iter-{k}" if k else "base", m, opts.llm_params) for k, m in enumerate(pool)]
+    say(f"iteration {it}: {current} plays {', '.join(_anchor_name(o) for o in opponents + opts.baselines)}")
+    play = RunConfig(games=[game], agents=[_llm("model", current, opts.llm_params), *opponents, *opts.baselines],
                      schedule="gauntlet", focus="model", games_per_pair=opts.games_per_pair, seed=seed,
                      concurrency=opts.concurrency)
     play_run = new_run(store, play)
     execute(store, play_run)
-    say(f"iteration {it}: exporting {opts.kind} pairs from run {play_run}")
-    exported = export_preferences(store, folder / "pairs.jsonl", kind=opts.kind, run_id=play_run,
+    leaked = {int(store.trajectory(m).seed) for m in store.match_players(play_run)} & set(seeds)
+    if leaked:
+        raise RuntimeError(f"play seeds {sorted(leaked)} collide with evaluation seeds; change --seed")
+    say(f"iteration {it}: exporting {opts.kind} pairs ({opts.rollout} values{', experts' if opts.experts else ''})")
+    agents = [] if opts.experts else ["model"]
+    exported = export_preferences(store, folder / "pairs.jsonl", kind=opts.kind, run_id=play_run, agents=agents,
                                   rollout=opts.rollout, rollouts=opts.rollouts, min_margin=opts.min_margin,
-                                  seed=seed)
-    summary: dict[str, Any] = {"iteration": it, "from_model": current, "play_run": play_run,
-                               "pairs": len(exported.rows), "export": dict(exported.stats),
-                               "data": str(exported.path), "model": None}
-    if not exported.rows:
-        say(f"iteration {it}: no preference pair passed the filters; the model is not trained")
-        return summary
-    say(f"iteration {it}: DPO on {len(exported.rows)} pairs, {opts.steps} steps")
+                                  min_gap=opts.min_gap, experts=opts.experts, split=opts.test_split,
+                                  split_seed=str(seed), seed=seed)
+    record: dict[str, Any] = {"iteration": it, "from_model": current, "play_run": play_run,
+                              "pairs": len(exported.rows), "export": dict(exported.stats),
+                              "export_summary": exported.summary(), "data": str(exported.path), "model": None}
+    train_rows = sum(r["split"] == "train" for r in exported.rows)
+    if not train_rows:
+        say(f"iteration {it}: no training pair ({exported.summary()}); the model is not trained")
+        return record
+    say(f"iteration {it}: {opts.loss} on {train_rows} pairs ({len(exported.rows) - train_rows} held out), "
+        f"{opts.steps} steps")
     report = train_dpo(exported.path, current, folder / "model", steps=opts.steps, lr=opts.lr, beta=opts.beta,
-                       batch_size=opts.batch_size, max_length=opts.max_length, seed=seed)
-    summary.update(model=str(folder / "model"), train={k: report[k] for k in (
-        "trained_pairs", "dropped_too_long", "truncated", "steps", "train_loss", "losses", "seconds")})
-    agents = [_llm(name, model, opts.eval_temperature, opts.llm_params) for name, model in
-              (("tuned", summary["model"]), ("base", opts.base), ("previous", current)) if
-              name != "previous" or current != opts.base]
-    say(f"iteration {it}: evaluating tuned vs base{' vs previous' if current != opts.base else ''} "
-        f"and the baselines")
-    evaluation = RunConfig(games=[game], agents=agents + list(opts.baselines), games_per_pair=opts.eval_games_per_pair,
-                           seed=seed + 500, concurrency=opts.concurrency)
-    eval_run = new_run(store, evaluation)
-    execute(store, eval_run)
-    doc = store_document(store, eval_run, anchor="base", n_boot=opts.bootstrap, seed=seed)
-    rows = {r["agent"]: r for r in doc["leaderboard"]}
-    summary.update(eval_run=eval_run, leaderboard=[_brief(r) for r in doc["leaderboard"]],
-                   rating_change=rows["tuned"]["bt"] - rows["base"]["bt"], rating_change_ci=rows["tuned"]["bt_ci"],
-                   mean_score={"tuned": rows["tuned"]["mean_score"], "base": rows["base"]["mean_score"]})
-    return summary
-
-
-def _brief(row: dict[str, Any]) -> dict[str, Any]:
-    keep = ("agent", "games", "wins", "draws", "losses", "mean_score", "bt", "bt_ci", "illegal_rate")
-    out = {k: row[k] for k in keep if k in row}
-    if "cooperation_rate" in row.get("metrics", {}):
-        out["cooperation_rate"] = row["metrics"]["cooperation_rate"]
-    return out
+                       loss=opts.loss, batch_size=opts.batch_size, max_length=opts.max_length, seed=seed,
+                       lora=opts.lora, device=opts.device)
+    record.update(model=str(folder / "model"), train={k: report[k] for k in (
+        "trained_pairs", "test_pairs", "steps", "train_loss", "losses", "reward_margins", "reward_accuracies",
+        "ranking_accuracy", "eval", "seconds", "size_mb", "loss")})
+    anchors = list(base_rows)
+    say(f"iteration {it}: evaluating the tuned model vs {', '.join(anchors)} and vs base on {len(seeds)} fresh seeds")
+    tuned, base = _llm("tuned", record["model"], opts.llm_params), _llm("base", opts.base, opts.llm_params)
+    run = play_mirrored(store, game, [tuned, base, *opts.baselines], [("tuned", a) for a in anchors] +
+                        [("tuned", "base")], seeds, opts.concurrency)
+    record["eval_run"] = run
+    record["vs"] = {}
+    for a in anchors:
+        rows, dropped = mirrored_pairs(store, run, "tuned", a, chance)
+        record["vs"][a] = {**summarize(rows, opts.bootstrap, seed), "replicates_dropped": dropped,
+                           "change": paired_difference(rows, base_rows[a][0], opts.bootstrap, seed)}
+    rows, dropped = mirrored_pairs(store, run, "tuned", "base", chance)
+    record["head_to_head"] = {**summarize(rows, opts.bootstrap, seed), "replicates_dropped": dropped,
+                              "sprt": sprt([r["score"] for r in rows], opts.elo0, opts.elo1)}
+    return record

@@ -38,12 +38,7 @@ import torch
 from arena.agents.backends import constrain
 from arena.agents.backends.base import Completion, Scores
 from arena.agents.backends.local_compute import Request, generate, score
-from arena.agents.backends.model_cache import (
-    EMBEDDED,
-    _check_name,
-    _ensure_embedded,
-    model_folder,
-)
+from arena.agents.backends.model_cache import EMBEDDED, _check_name, _ensure_embedded, load_causal_lm, model_folder
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +74,12 @@ def _ids(value: Any) -> list[int]:
 
 
 def _load(folder: Path, device: str) -> _Shared:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
 
     started = time.perf_counter()
     tokenizer = AutoTokenizer.from_pretrained(folder)
     dtype = torch.float32 if device == "cpu" else "auto"
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype).to(device).eval()
+    model = load_causal_lm(folder, dtype).to(device).eval()
     eos_ids = list(dict.fromkeys(_ids(tokenizer.eos_token_id) + _ids(model.generation_config.eos_token_id)))
     if not eos_ids:
         raise ValueError(f"the model in {folder} has no end-of-sequence token")

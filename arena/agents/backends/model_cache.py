@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -82,6 +83,19 @@ def model_folder(name_or_path: str) -> Path:
     if name_or_path in EMBEDDED:
         return _ensure_embedded(name_or_path)
     return Path(name_or_path).expanduser().resolve()
+
+
+def load_causal_lm(folder: Path, dtype: Any) -> Any:
+    """A causal LM from a model folder, or from a LoRA adapter folder (``adapter_config.json``): its base
+    model (``base_model_name_or_path``) with the adapter merged in."""
+    from transformers import AutoModelForCausalLM
+    adapter = folder / "adapter_config.json"
+    if not adapter.is_file():
+        return AutoModelForCausalLM.from_pretrained(folder, dtype=dtype)
+    from peft import PeftModel
+    base = AutoModelForCausalLM.from_pretrained(json.loads(adapter.read_text())["base_model_name_or_path"],
+                                                dtype=dtype)
+    return PeftModel.from_pretrained(base, folder).merge_and_unload()
 
 
 def _listing(folder: Path) -> dict[str, int]:

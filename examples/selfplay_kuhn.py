@@ -1,0 +1,44 @@
+"""Self-play that measurably improves the embedded model (SmolLM2-135M) at Kuhn poker, on a 2-core CPU.
+
+    python examples/selfplay_kuhn.py [OUT_DIR]
+
+One iteration of :func:`arena.train.selfplay.selfplay`: the model (choice mode: it scores the legal
+actions) plays the anchors ``random`` and ``cfr`` (CFR+ equilibrium); every decision of those
+matches -- the model's and, expert-iteration style, the anchors' -- becomes a step pair valued by
+CFR continuations (the other seat and the rest of the hand played by the equilibrium policy);
+a LoRA adapter is trained with DPO; then the tuned model and the base model are evaluated on
+fresh seeds no play run used, in mirrored pairs (same deal, seats swapped), against each anchor
+(paired bootstrap of tuned - base) and head to head (SPRT).  Writes ``OUT_DIR/report.html``.
+
+Why Kuhn poker rather than tic-tac-toe: two legal actions per decision (cheap to score on a CPU),
+twelve information sets (one iteration's pairs cover the game), exact equilibrium values from
+CFR, and the base model loses chips even to a random player -- room to improve that a few dozen
+DPO steps can reach; tic-tac-toe needs tactics over thousands of positions.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+from arena.cli_data import print_summary, quiet_libraries
+from arena.train.selfplay import selfplay
+
+SETTINGS = dict(baselines=["random", "cfr"], games_per_pair=16, eval_seeds=20, rollout="cfr", rollouts=16,
+                min_margin=2.0, experts=True, test_split=0.15, steps=30, lr=2e-4, beta=0.1, batch_size=4,
+                concurrency=16, device="cpu", seed=0)
+
+
+def main(out: str = "selfplay-kuhn") -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    quiet_libraries()
+    started = time.perf_counter()
+    summary = selfplay("kuhn-poker", 1, out, progress=lambda m: print(f"[{time.perf_counter() - started:5.0f}s] {m}",
+                                                                        flush=True), **SETTINGS)
+    print_summary(summary)
+    print(f"wall time {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:2])
