@@ -138,6 +138,7 @@ def test_unknown_mode_and_params_are_one_line_errors() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_local_smollm2_tournament_offline(built: tuple[Path, float], tmp_path: Path) -> None:
     """The issue's command, offline: the embedded model plays and its move statistics are reported."""
     db = str(tmp_path / "llm.db")

@@ -154,7 +154,7 @@ def _repeat_prompt(target: str) -> list[dict[str, str]]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("game", ["hex", "public-goods", "holdem"])
+@pytest.mark.parametrize("game", [pytest.param("hex", marks=pytest.mark.heavy), "public-goods", "holdem"])
 def test_every_option_can_win(backend: Any, game: str) -> None:
     """Each option wins when it is the most likely complete answer, prefixes of others included
     ("1" vs "10", "a1" vs "a10"/"a11", "raise pot" vs "raise half-pot").  Hex scores 121 x 121

@@ -64,14 +64,14 @@ def store(tmp_path: Path) -> Store:
 @pytest.fixture
 def two_runs(store: Store) -> Store:
     """Run A: C-player vs always-defect (C earns 0); run B: D-player vs always-cooperate (D earns 5)."""
-    play(store, PD1, [f"llmc={FAKE}:action=C", "always-defect"])
-    play(store, PD1, [f"llmd={FAKE}:action=D", "always-cooperate"])
+    play(store, PD1, [f"llmc={FAKE}:isolate=false,action=C", "always-defect"])
+    play(store, PD1, [f"llmd={FAKE}:isolate=false,action=D", "always-cooperate"])
     return store
 
 
 # --- step ---------------------------------------------------------------------------------
 def test_step_pairs_are_exact_on_one_round_pd_against_always_defect(store: Store) -> None:
-    play(store, PD1, [f"llm={FAKE}:action=C", "always-defect"])
+    play(store, PD1, [f"llm={FAKE}:isolate=false,action=C", "always-defect"])
     result = export_preferences(store, kind="step", rollouts=4, rollout="players")  # the opponent's own policy
     # the LLM sat in both seats and saw the same prompt: one row, counted twice; every rollout the same
     assert len(result.rows) == 1 and result.stats["pairs"] == 2 and result.stats["duplicates_merged"] == 1
@@ -85,7 +85,7 @@ def test_step_pairs_are_exact_on_one_round_pd_against_always_defect(store: Store
         assert row["margin"] == 1.0 and row["margin_se"] == 0.0 and row["rollouts"] == 4
         assert row["prompt"] == steps[(row["match_id"], row["turn"])].messages
         assert [m["role"] for m in row["prompt"]] == ["system", "user"]
-        assert row["role"] == "llm" and row["policy"] == f"llm={FAKE}:action=C"
+        assert row["role"] == "llm" and row["policy"] == f"llm={FAKE}:isolate=false,action=C"
         assert row["game"] == PD1 and row["value_source"] == "rollout:players+deterministic"
         assert row["split"] == "train" and row["opponent"] == "always-defect" and row["game_version"] == "1"
         assert len(row["prompt_id"]) == 16
@@ -99,14 +99,14 @@ def test_step_pairs_are_exact_on_one_round_pd_against_always_defect(store: Store
 
 
 def test_step_answers_keep_the_requested_format_when_reasoning(store: Store) -> None:
-    play(store, PD1, [f"llm={FAKE}:action=C,reasoning=true", "always-defect"], games_per_pair=1)
+    play(store, PD1, [f"llm={FAKE}:isolate=false,action=C,reasoning=true", "always-defect"], games_per_pair=1)
     (row,) = export_preferences(store, kind="step", rollouts=2, rollout="random").rows
     assert row["chosen"] == assistant("Final answer: D") and row["rejected"] == assistant("Final answer: C")
 
 
 def test_step_values_follow_the_rollout_policy(store: Store) -> None:
     """Round 1 of 2 against tit-for-tat: the opponent's own policy punishes D in round 2; random play cannot."""
-    play(store, "prisoners-dilemma:rounds=2", [f"llm={FAKE}:action=C", "tit-for-tat"], games_per_pair=1)
+    play(store, "prisoners-dilemma:rounds=2", [f"llm={FAKE}:isolate=false,action=C", "tit-for-tat"], games_per_pair=1)
     on_policy = next(r for r in export_preferences(store, kind="step", rollouts=3, rollout="players").rows
                      if r["turn"] == 0)
     assert json.loads(on_policy["values"]) == {"C": 6.0, "D": 5.0}  # C: 3 + 3; D: 5 + 0 (the LLM seat plays C)
@@ -168,7 +168,7 @@ def test_sft_keeps_the_turns_of_winners_only(two_runs: Store) -> None:
 
 # --- split, files, replay ---------------------------------------------------------------------
 def test_split_is_by_prompt(store: Store) -> None:
-    play(store, "prisoners-dilemma:rounds=2", [f"llm={FAKE}:action=C", "always-defect"], games_per_pair=30)
+    play(store, "prisoners-dilemma:rounds=2", [f"llm={FAKE}:isolate=false,action=C", "always-defect"], games_per_pair=30)
     rows = export_preferences(store, kind="kto", split=0.3).rows
     by_prompt: dict[str, set[str]] = {}
     for row in rows:
@@ -203,7 +203,7 @@ def test_metadata_is_json_strings_and_loads_with_datasets(two_runs: Store, tmp_p
 
 def test_replay_reproduces_observations_and_skips_a_diverging_match(store: Store,
                                                                     caplog: pytest.LogCaptureFixture) -> None:
-    play(store, "prisoners-dilemma:rounds=3", [f"llm={FAKE}:action=C", "tit-for-tat"])
+    play(store, "prisoners-dilemma:rounds=3", [f"llm={FAKE}:isolate=false,action=C", "tit-for-tat"])
     match_ids = sorted(store.match_players())
     traj = store.trajectory(match_ids[0])
     points = replay(traj, parse_game(traj.game).make)
@@ -302,7 +302,7 @@ def test_free_text_turns_branch_on_sampled_replies(store: Store, monkeypatch: py
     said = iter(["hello", "please cooperate", "hi there"])
     with LoopbackServer(reply=lambda user: next(said) if "short message" in user else "C") as server:
         spec = f"openai/test-model:api_base={server.api_base}"
-        play(store, "prisoners-dilemma:rounds=1,cheap_talk=true", [f"llm={spec}", "tests.test_preferences:Listener"],
+        play(store, "prisoners-dilemma:rounds=1,cheap_talk=true", [f"llm={spec}", "tests.test_preferences:Listener:isolate=false"],
              games_per_pair=1)
         skipped = export_preferences(store, kind="step", rollouts=2)
         result = export_preferences(store, kind="step", rollouts=2, rollout="players", free_text_samples=3)
@@ -315,7 +315,7 @@ def test_free_text_turns_branch_on_sampled_replies(store: Store, monkeypatch: py
 # --- MCTS values (optional module) and the CLI ------------------------------------------------------
 def test_mcts_values_when_the_module_exists(store: Store) -> None:
     pytest.importorskip("arena.agents.mcts")
-    play(store, PD1, [f"llm={FAKE}:action=C", "always-defect"], games_per_pair=1)
+    play(store, PD1, [f"llm={FAKE}:isolate=false,action=C", "always-defect"], games_per_pair=1)
     (row,) = export_preferences(store, kind="step", rollout="mcts:simulations=64", rollouts=3).rows
     assert (row["chosen_action"], row["rejected_action"]) == ("D", "C")
     assert row["value_source"].startswith("mcts:simulations=64")  # (+deterministic when every search agrees)

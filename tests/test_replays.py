@@ -27,7 +27,7 @@ RUNS = [
     (["bargaining"], ["boulware", "conceder"]),
     (["werewolf"], [f"v{i}=random-voter:seed={i}" for i in range(7)]),
     (["prisoners-dilemma:rounds=3"], ["tit-for-tat", "always-defect"]),
-    (["tic-tac-toe"], ["tests.test_replays:Graded", "random"]),
+    (["tic-tac-toe"], ["tests.test_replays:Graded:isolate=false", "random"]),
 ]
 
 

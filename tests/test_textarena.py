@@ -244,6 +244,7 @@ def test_cli_runs_lists_and_refuses(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_smollm2_plays_two_textarena_games_offline(built: tuple[Path, float], tmp_path: Path) -> None:
     db = str(tmp_path / "llm.db")
     proc = run_cli("run", "-g", "textarena:SimpleNegotiation-v0-short:max_turns=2", "-g",

@@ -100,6 +100,7 @@ def tiny_model(folder: Path, source: Path) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_selfplay_iteration_evaluates_on_fresh_mirrored_seeds(built: tuple[Path, float], tmp_path: Path) -> None:
     from arena import cli_data
 

@@ -166,6 +166,7 @@ def test_rule_seer_accuses_what_it_found() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.heavy
 def test_seven_llm_players_offline(built: tuple[Path, float], tmp_path: Path) -> None:
     agents = sum((["-a", f"p{i}=local:smollm2:mode=choice"] for i in range(7)), [])
     proc = run_cli("run", "-g", "werewolf:players=7,max_days=1", *agents, "-n", "1", "--json",

@@ -105,8 +105,8 @@ class LLMAgent:
         self.template = load_template(template) if template else DEFAULT_USER
         if hasattr(backend, "structured"):  # remote: only where the provider takes a schema ("" = none)
             supported = bool(backend.structured)
-        else:
-            supported = "allowed" in inspect.signature(backend.complete).parameters
+        else:  # (no backend: an agent used only to render prompts, e.g. for expert seats)
+            supported = backend is not None and "allowed" in inspect.signature(backend.complete).parameters
         asked = str(constrain).lower()
         self.constrain = supported and asked != "false"
         self._constrain_note = "constrain->parse: backend cannot constrain decoding" \
