@@ -74,7 +74,8 @@ def test_export_preferences_inside_a_running_loop(tmp_path: Path) -> None:
 
     inside = asyncio.run(notebook_cell())
     plain = arena.export_preferences(res, kind="sft")
-    assert len(plain.rows) == 4  # the winner's 2 turns in each of the 2 matches
+    # the winner's 2 turns in each of the 2 matches: identical rows merged, with their count
+    assert sum(row["count"] for row in plain.rows) == 4 and len(plain.rows) == 2
     assert inside.rows == plain.rows  # type: ignore[attr-defined]
 
 

@@ -29,7 +29,7 @@ def _policy_prefers(folder: Path, prompts: list[str]) -> list[bool]:
     """Through the local backend (another code path): does the model score "no" above "yes"?"""
     from arena.agents.backends.local import LocalBackend
 
-    backend = LocalBackend(str(folder), device="cpu", score_eos=True)
+    backend = LocalBackend(str(folder), device="cpu")  # options scored with their end token
 
     async def run() -> list[bool]:
         out = []
