@@ -300,3 +300,13 @@ def test_match_ends_as_error_on_infrastructure_failure_and_as_forfeit_on_the_age
     assert (error.reason, error.forfeited_by, error.ranks) == ("error", None, [1, 1])
     assert error.detail.startswith("seat 0: InfrastructureError: provider unreachable")
     assert (forfeit.reason, forfeit.forfeited_by, forfeit.ranks) == ("forfeit", 1, [1, 2])
+
+
+def test_a_backend_out_of_memory_is_an_infrastructure_error() -> None:
+    from arena.agents.backends.local import out_of_memory
+    from arena.errors import InfrastructureError
+    cpu = RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory: you tried "
+                       "to allocate 123456789 bytes")
+    assert isinstance(out_of_memory(cpu), InfrastructureError) and "ran out of memory" in str(out_of_memory(cpu))
+    assert isinstance(out_of_memory(MemoryError()), InfrastructureError)
+    assert out_of_memory(RuntimeError("shape mismatch")) is None  # any other failure stays what it is

@@ -38,7 +38,14 @@ import torch
 from arena.agents.backends import constrain
 from arena.agents.backends.base import Completion, Scores
 from arena.agents.backends.local_compute import Request, generate, score
-from arena.agents.backends.model_cache import EMBEDDED, _check_name, _ensure_embedded, load_causal_lm, model_folder
+from arena.agents.backends.model_cache import (
+    EMBEDDED,
+    _check_name,
+    _ensure_embedded,
+    load_causal_lm,
+    model_folder,
+)
+from arena.errors import InfrastructureError
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +118,18 @@ def _execute(shared: _Shared, kind: str, batch: list[Request]) -> list[Any]:
         try:
             return list(generate(shared, batch) if kind == "complete" else score(shared, batch))
         except Exception as exc:
-            return [exc] * len(batch)
+            return [out_of_memory(exc) or exc] * len(batch)
+
+
+def out_of_memory(exc: BaseException) -> InfrastructureError | None:
+    """The backend ran out of memory (torch's CPU or CUDA allocator, or Python): not the agent's
+    fault, so the match ends as ``error`` (unrated, replayed by ``--resume``) instead of a forfeit."""
+    text = str(exc).lower()
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError" \
+            or "out of memory" in text or "can't allocate memory" in text:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        return InfrastructureError(f"the local model ran out of memory: {first[:200]}")
+    return None
 
 
 class _Batcher:
