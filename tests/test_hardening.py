@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from arena.agents.validate import MAX_TEXT, InvalidDecision, checked_decision
 from arena.match import HiddenStateError, Policy, play_match
 from arena.registry import SpecError, parse_agent, parse_game
 from arena.trajectory import Player, Trajectory
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 from tests.loopback import LoopbackServer
 from tests.plugins import hostile
 
@@ -61,14 +63,20 @@ def test_isolated_raising_and_bad_plugins_fail_at_make_or_forfeit() -> None:
     ("holdem:hands=2", 2, "random"),
 ])
 def test_a_spy_finds_no_hidden_state_when_isolated(isolate: str, game: str, seats: int, others: str) -> None:
-    gc.unfreeze()  # objects an earlier test froze out of the collector's view are visible to a spy again
-    spec = parse_game(game)
-    agents = [parse_agent(f"tests.plugins.hostile:Spy:isolate={isolate}").make()]
-    agents += [parse_agent(f"{others}:seed={i}").make() for i in range(1, seats)]
-    players = [Player(i, f"p{i}", "x") for i in range(seats)]
-    traj = play_match(spec.make, agents, players, 3, "m", game=game)
-    found = [f for s in traj.steps if s.player == 0 for f in s.info.get("found", [])]
-    assert [s for s in traj.steps if s.player == 0]
+    # in a fresh interpreter each time: what the spy can reach must not depend on earlier tests
+    code = (f"from arena.match import play_match; from arena.registry import parse_agent, parse_game\n"
+            f"from arena.trajectory import Player\nspec = parse_game({game!r})\n"
+            f"agents = [parse_agent('tests.plugins.hostile:Spy:isolate={isolate}').make()]\n"
+            f"agents += [parse_agent('{others}:seed=' + str(i)).make() for i in range(1, {seats})]\n"
+            f"traj = play_match(spec.make, agents, [Player(i, 'p' + str(i), 'x') for i in range({seats})], 3, 'm',"
+            f" game={game!r})\n"
+            "import json; print(json.dumps([f for s in traj.steps if s.player == 0 for f in s.info.get('found', [])]"
+            " + ['MOVES %d' % sum(s.player == 0 for s in traj.steps)]))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    *found, moves = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert moves != "MOVES 0"
     if isolate == "true":
         assert found == []
     else:  # the same plug-in in-process reads the real state: the probe works
