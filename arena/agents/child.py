@@ -56,12 +56,16 @@ def child_main(conn: Any) -> None:
     while True:
         try:
             op, payload = pickle.loads(conn.recv_bytes())
-        except EOFError:
+        except (EOFError, OSError):  # the parent went away (finished, killed, interrupted): end quietly
             return
         try:
-            _send(conn, _serve(agent, op, payload))
+            reply = _serve(agent, op, payload)
         except Exception as err:  # noqa: BLE001 - the agent's own failure
-            _send(conn, {"error": f"{type(err).__name__}: {err}", "infra": isinstance(err, InfrastructureError)})
+            reply = {"error": f"{type(err).__name__}: {err}", "infra": isinstance(err, InfrastructureError)}
+        try:
+            _send(conn, reply)
+        except OSError:  # nobody left to answer
+            return
 
 
 def _serve(agent: Any, op: str, payload: Any) -> dict[str, Any]:
@@ -125,4 +129,5 @@ def _confine(memory_mb: int) -> None:
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it ends the child
     child_main(Connection(int(sys.argv[1])))
