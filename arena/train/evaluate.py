@@ -9,11 +9,11 @@
 - **Scores**: the mean payoff of the model per pair (chips in poker, points in general-sum
   games) with a 95% percentile bootstrap over pairs; against each fixed anchor the tuned model's
   pairs are compared with the base model's on the same seeds (paired bootstrap of the differences).
-- **SPRT** (:func:`sprt`): on the head-to-head tuned vs base, the per-pair score (win 1, draw 1/2,
-  loss 0, averaged over the pair), H0: Elo difference ``elo0`` vs H1: ``elo1``, with the GSPRT
-  normal approximation of fishtest (LLR = N (s1 - s0)(2 m - s0 - s1) / (2 v)); "better" when LLR
-  reaches log((1 - beta) / alpha), "not better" at log(beta / (1 - alpha)), else "undecided".
-  (A small function of this module: the ratings' ``arena.tournaments.sprt`` was not on main yet.)
+- **SPRT** (:func:`sprt`): on the head-to-head tuned vs base, the pair's points (win 1, draw 1/2,
+  loss 0 per match: 0, 1/2, 1, 3/2 or 2 per mirrored pair), H0: Elo difference ``elo0`` vs H1:
+  ``elo1``, through the tournaments' pentanomial GSPRT (:mod:`arena.tournaments.sprt`, the one
+  ``arena compare`` uses); "better" when it accepts H1, "not better" when it accepts H0, else
+  "undecided".
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import random
 import secrets
 import time
 from dataclasses import asdict
-from statistics import fmean, pvariance
+from statistics import fmean
 from typing import Any
 
 from arena.store import PlannedMatch, Store
@@ -121,19 +121,14 @@ def summarize(rows: list[dict[str, Any]], n_boot: int = 2000, seed: int = 0) -> 
             "score": fmean(r["score"] for r in rows) if rows else math.nan}
 
 
-def expected_score(elo: float) -> float:
-    return 1.0 / (1.0 + 10 ** (-elo / 400.0))
+VERDICTS = {"H1": "better", "H0": "not better", "continue": "undecided"}
 
 
 def sprt(scores: list[float], elo0: float = 0.0, elo1: float = 50.0, alpha: float = 0.05,
          beta: float = 0.05) -> dict[str, Any]:
-    """GSPRT (normal approximation) of H1: Elo ``elo1`` against H0: ``elo0`` on per-pair scores in [0, 1]."""
-    lower, upper = math.log(beta / (1 - alpha)), math.log((1 - beta) / alpha)
-    n = len(scores)
-    out = {"elo0": elo0, "elo1": elo1, "alpha": alpha, "beta": beta, "lower": lower, "upper": upper, "n": n}
-    if n < 2 or pvariance(scores) <= 0:
-        return {**out, "llr": 0.0, "verdict": "undecided"}
-    s0, s1 = expected_score(elo0), expected_score(elo1)
-    llr = n * (s1 - s0) * (2 * fmean(scores) - s0 - s1) / (2 * pvariance(scores))
-    verdict = "better" if llr >= upper else "not better" if llr <= lower else "undecided"
-    return {**out, "llr": llr, "verdict": verdict}
+    """The SPRT of H1: Elo ``elo1`` against H0: ``elo0`` on per-pair mean scores in [0, 1]."""
+    from arena.tournaments.sprt import sprt as pentanomial_sprt
+    verdict = pentanomial_sprt([2 * s for s in scores], elo0, elo1, alpha, beta)
+    return {"elo0": elo0, "elo1": elo1, "alpha": alpha, "beta": beta, "lower": verdict.lower,
+            "upper": verdict.upper, "n": verdict.pairs, "llr": verdict.llr, "verdict": VERDICTS[verdict.decision],
+            "pentanomial": list(verdict.counts), "elo": verdict.elo, "elo_ci": list(verdict.elo_ci)}
