@@ -161,11 +161,14 @@ def _trainer_classes(method: str) -> tuple[type, type]:
     return DPOConfig, DPOTrainer
 
 
-def _method_args(method: str, opts: DPOOptions) -> dict[str, Any]:
+def _method_args(method: str, opts: DPOOptions, rows: int) -> dict[str, Any]:
     if method == "simpo":
         return {"loss_type": "simpo", "cpo_alpha": 0.0, "simpo_gamma": opts.simpo_gamma}
     if method == "dpo":
-        return {"loss_type": [opts.loss]}
+        # the reference's log-probabilities once per row rather than once per step, when the steps
+        # revisit the rows anyway (a few pairs, many steps: the usual self-play case on a CPU)
+        precompute = rows <= opts.steps * opts.batch_size * opts.grad_accum
+        return {"loss_type": [opts.loss], "precompute_ref_log_probs": precompute}
     return {}
 
 
@@ -208,7 +211,7 @@ def _train(method: str, data: str | Path, base: str, out: Path, opts: DPOOptions
             learning_rate=opts.lr, lr_scheduler_type="constant", warmup_steps=0, beta=opts.beta,
             max_length=opts.max_length, seed=opts.seed, data_seed=opts.seed, logging_steps=1,
             save_strategy="no", report_to="none", use_cpu=device == "cpu", bf16=bf16_on(device), fp16=False,
-            disable_tqdm=True, dataloader_num_workers=0, **_method_args(method, opts), **no_checkpointing(config_cls))
+            disable_tqdm=True, dataloader_num_workers=0, **_method_args(method, opts, len(train)), **no_checkpointing(config_cls))
         extra: dict[str, Any] = {} if method == "simpo" else {"ref_model": loaded.ref_model}
         trainer = trainer_cls(model=loaded.model, args=config, train_dataset=train, eval_dataset=test,
                               processing_class=tokenizer, peft_config=loaded.peft_config,
