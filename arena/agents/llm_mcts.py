@@ -20,13 +20,12 @@ import time
 from typing import Any
 
 from arena.agents.backends.base import Backend, Scores, ScoringUnsupported
-from arena.agents.base import Decision, Turn
+from arena.agents.base import AgentInfo, Decision, Turn
 from arena.agents.llm import LLMAgent
 from arena.agents.mcts import (Stats, _best, _chance, _check_root, _info, _Node, _rollout, _start, _state_of,
                                _stochastic, _stop_time)
 from arena.games.base import CHANCE, State
 from arena.games.hidden import check_peeking
-from arena.registry import AgentInfo
 
 
 def rank_utility(scores: list[float]) -> list[float]:

@@ -53,10 +53,9 @@ import random
 import time
 from typing import Any
 
-from arena.agents.base import Decision, Turn
+from arena.agents.base import AgentInfo, Decision, Turn
 from arena.games.base import CHANCE, State
 from arena.games.hidden import check_peeking
-from arena.registry import AgentInfo
 
 Stats = dict[str, tuple[int, float]]
 
