@@ -70,9 +70,10 @@ def test_the_compatibility_module_re_exports_the_same_objects() -> None:
     import arena.agents.base
     import arena.agents.registry
     import arena.games.registry
+    import arena.plugins
     import arena.registry
     import arena.spec
-    homes = (arena.spec, arena.games.registry, arena.agents.registry, arena.agents.base)
+    homes = (arena.spec, arena.games.registry, arena.agents.registry, arena.agents.base, arena.plugins)
     for name in arena.registry.__all__:
         assert any(getattr(home, name, None) is getattr(arena.registry, name) for home in homes), name
 
@@ -107,3 +108,22 @@ def test_the_game_registry_imports_no_agent() -> None:
             "game_listing(); print(sorted(m for m in sys.modules if m.startswith('arena.agents')))")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
     assert run.stdout.strip() == "[]"
+
+
+def test_every_example_of_the_readme_spec_table_parses() -> None:
+    """The one table of agent specs in README.md: each example is read as its row says (entry point aside)."""
+    from arena.agents.registry import parse_agent
+    text = (ROOT / "README.md").read_text()
+    table = text[text.index("### Agent specs"):text.index("### LLM agents")]
+    lines = [line for line in table.splitlines() if line.startswith("|")]
+    rows = [line.split(" | ") for line in lines[2:]]  # after the header and its rule
+    kinds = {}
+    for row in rows:
+        for example in row[1].replace("\\|", "|").split(", "):
+            kinds[example.strip("`")] = parse_agent(example.strip("`")) if "entry point" not in row[0] else None
+    assert len(rows) == 6 and len(kinds) == 10
+    assert (kinds["lucky=random:seed=5"].name, kinds["mcts:simulations=200"].params) == ("lucky", {"simulations": 200})
+    assert kinds["local:tuned/:mode=choice"].kind == "local:tuned/"
+    assert kinds["ollama/llama3:8b"].kind == "ollama/llama3:8b"
+    assert kinds["critic:tit-for-tat|local:smollm2"].params == {"inner": "tit-for-tat", "critic": "local:smollm2"}
+    assert kinds["greedy=mybots:Greedy:prefer=C"].kind == "mybots:Greedy"

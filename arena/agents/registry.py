@@ -19,7 +19,8 @@ from functools import cache
 from typing import Any
 
 from arena.agents.base import AgentInfo
-from arena.games.registry import GameSpec, family_games, plugin_entry_points
+from arena.games.registry import GameSpec, family_games
+from arena.plugins import module_tables, plugin_entry_points
 from arena.spec import Spec, SpecError, literal, parse_spec, typed_params
 
 AGENT_MODULES = ("arena.agents.baselines", "arena.agents.negotiators", "arena.agents.werewolf_bots",
@@ -45,10 +46,7 @@ class AgentSpec:
 @cache
 def builtin_agents() -> dict[str, AgentInfo]:
     """Every module in :data:`AGENT_MODULES` exposes ``AGENTS: dict[str, AgentInfo]``."""
-    agents: dict[str, AgentInfo] = {}
-    for module in AGENT_MODULES:
-        agents.update(importlib.import_module(module).AGENTS)
-    return agents
+    return module_tables(AGENT_MODULES, "AGENTS")
 
 
 def agent_kinds() -> dict[str, str]:

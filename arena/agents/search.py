@@ -184,7 +184,7 @@ def _uct(state: State, player: int, root: Node, simulations: int, stop: float, c
          rng: random.Random, stochastic: bool, solver: Solver | None = None) -> None:
     """The simulations of a perfect-information search: one flat loop, the hot path."""
     rnd, sqrt, log, clone, monotonic = rng.random, math.sqrt, math.log, state.clone, time.monotonic
-    lo, hi, scale = math.inf, -math.inf, 0.0
+    bounds, scale = [math.inf, -math.inf], 0.0  # the smallest and largest return seen
     done = 0
     while (simulations <= 0 or done < simulations) and (done & 7 or not done or monotonic() < stop):
         if root.outcome is not None:
@@ -245,15 +245,8 @@ def _uct(state: State, player: int, root: Node, simulations: int, stop: float, c
             node = child
             path.append(child)
             movers.append(p)
-        if returns is None:
-            returns = s.returns()
-        for node, mover in zip(path, movers):
-            node.n = n = node.n + 1
-            if mover >= 0:
-                node.w += returns[mover]
-                node.q = node.w / n
-            node.isq = 1.0 / sqrt(n)
-        lo, hi = min(lo, *returns), max(hi, *returns)
+        backup(s.returns() if returns is None else returns, path, movers, bounds)
+        lo, hi = bounds
         scale = 2.0 / (hi - lo) if hi > lo else 0.0
 
 

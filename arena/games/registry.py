@@ -11,7 +11,6 @@ game.  Imports no agent.
 from __future__ import annotations
 
 import importlib
-import importlib.metadata
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any
 
 from arena.games.base import GameInfo, State
 from arena.games.index import GAME_MODULES, game_index
+from arena.plugins import module_tables, plugin_entry_points
 from arena.spec import SpecError, parse_spec, typed_params
 
 
@@ -33,17 +33,10 @@ class GameSpec:
         return self.info.make(seed=seed, **self.params)
 
 
-def plugin_entry_points(group: str) -> dict[str, importlib.metadata.EntryPoint]:
-    """The installed entry points of ``group`` (``arena.games``, ``arena.agents``) by name."""
-    return {ep.name: ep for ep in importlib.metadata.entry_points(group=group)}
-
-
 @cache
 def native_games() -> dict[str, GameInfo]:
-    games: dict[str, GameInfo] = {}
-    for module in GAME_MODULES:
-        games.update(importlib.import_module(module).GAMES)
-    return games
+    """Every game of every module in :data:`arena.games.index.GAME_MODULES` (each exposes ``GAMES``)."""
+    return module_tables(GAME_MODULES, "GAMES")
 
 
 def builtin_games() -> dict[str, GameInfo]:
