@@ -127,3 +127,4 @@ def test_every_example_of_the_readme_spec_table_parses() -> None:
     assert kinds["ollama/llama3:8b"].kind == "ollama/llama3:8b"
     assert kinds["critic:tit-for-tat|local:smollm2"].params == {"inner": "tit-for-tat", "critic": "local:smollm2"}
     assert kinds["greedy=mybots:Greedy:prefer=C"].kind == "mybots:Greedy"
+

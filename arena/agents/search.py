@@ -305,9 +305,10 @@ def backup(returns: list[float], path: list[Node], movers: list[int], bounds: li
 
 def best_action(stats: Stats, proven: dict[str, float] | None = None) -> str:
     """Most visits, then best value; with proofs (OpenSpiel's order) the proven value comes first,
-    an unproven action counting as 0 (a draw on a win/loss scale)."""
+    an unproven action counting as 0 (a draw on a win/loss scale).  Ties go to the first in the
+    stats' order (the search's), then the proofs', never to a set's order (which varies per process)."""
     proven = proven or {}
-    return max(stats.keys() | proven.keys(),
+    return max(dict.fromkeys([*stats, *proven]),
                key=lambda a: (proven.get(a, 0.0), *stats.get(a, (0, -math.inf))))
 
 
