@@ -46,7 +46,8 @@ async def aplay(game: str, agents: Sequence[Any], seed: int = 0, *, retries: int
                 time_limit: float | None = None, match_id: str | None = None) -> Trajectory:
     """Play one match of ``game`` between ``agents`` (spec strings or agent objects, in seat order)."""
     from arena.match import Policy, aplay_match
-    from arena.registry import parse_agent, parse_game
+    from arena.agents.registry import parse_agent
+    from arena.games.registry import parse_game
     spec = parse_game(game)
     built, players = [], []
     for seat, agent in enumerate(agents):
@@ -83,7 +84,7 @@ class Results:
 
 
 def _tournament(games: Sequence[str], agents: Sequence[str], db: Path, options: dict[str, Any]) -> Results:
-    from arena.registry import SpecError
+    from arena.spec import SpecError
     from arena.store import Store
     from arena.tournaments.config import RunConfig
     from arena.tournaments.runner import execute, new_run

@@ -18,7 +18,8 @@ from arena.atomic import write_text
 from arena.cli_data import export_app, mount
 from arena.cli_play import register as register_play
 from arena.console import err, fail, json_flag, out
-from arena.registry import agent_kinds, game_listing
+from arena.agents.registry import agent_kinds
+from arena.games.registry import game_listing
 from arena.store import Store, StoreError
 from arena.tournaments.plackett import rate_jsonl
 from arena.tournaments.summary import document

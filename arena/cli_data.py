@@ -81,7 +81,7 @@ def export_preferences_cmd(
     """Turn stored LLM turns into a TRL dataset: preference pairs (step, outcome), KTO labels or SFT rows."""
     from arena.errors import ArenaError
     from arena.export.preferences import export_preferences
-    from arena.registry import SpecError
+    from arena.spec import SpecError
     from arena.store import StoreError
     try:
         result = export_preferences(db, out_path, kind=kind.value, games=game or [], run_id=run_id,
@@ -246,7 +246,7 @@ def selfplay_cmd(
     """Self-play: play a pool, build step pairs from game values, train, evaluate on fresh seeds (CIs, SPRT)."""
     quiet_libraries()
     from arena.errors import ArenaError
-    from arena.registry import SpecError
+    from arena.spec import SpecError
     from arena.train.selfplay import BASELINES, selfplay
     try:
         summary = selfplay(game, iterations, out_path, progress=lambda m: err.print(m, highlight=False),

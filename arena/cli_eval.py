@@ -9,7 +9,7 @@ from rich.markup import escape
 
 from arena import jsonsafe
 from arena.console import err, fail, json_flag, out
-from arena.registry import SpecError
+from arena.spec import SpecError
 from arena.store import Store, StoreError
 from arena.tournaments.sprt import Verdict
 
@@ -57,7 +57,7 @@ def compare_cmd(a: str = typer.Argument(None, help="agent spec A [NAME=]KIND[:ke
         verdict = compare.proceed(store, run_id, None if as_json else progress)
     except (SpecError, StoreError) as error:
         fail(str(error))
-    from arena.registry import parse_agent
+    from arena.agents.registry import parse_agent
     a_name, b_name = (parse_agent(n).name for n in names)
     if as_json:
         sys.stdout.write(jsonsafe.dumps({"run_id": run_id, "a": a_name, "b": b_name, **verdict.to_dict(),

@@ -13,7 +13,9 @@ from arena.console import err, fail
 def seat_specs(game: str, opponents: list[str], seat: int) -> list[str]:
     """Agent specs in seat order: ``human`` at ``seat``, the opponents around it (the last one
     repeated, under numbered names, when the game needs more players than were given)."""
-    from arena.registry import SpecError, parse_agent, parse_game
+    from arena.agents.registry import parse_agent
+    from arena.games.registry import parse_game
+    from arena.spec import SpecError
     players = parse_game(game).make(0).num_players
     if not opponents:
         raise SpecError("give at least one opponent: --agent SPEC (e.g. --agent random)")
@@ -38,7 +40,7 @@ def play_cmd(game: str = typer.Argument(..., help="game spec ID[:key=value,...]"
              fallback: str = typer.Option("random", help="after the retries: random (legal action) or forfeit"),
              db: str = typer.Option("arena.db", help="SQLite store the game is kept in")) -> None:
     """Play a game yourself against agents in this terminal (stored like any match; see `arena report`)."""
-    from arena.registry import SpecError
+    from arena.spec import SpecError
     from arena.store import Store, StoreError
     from arena.tournaments.config import RunConfig
     from arena.tournaments.runner import execute, new_run

@@ -7,7 +7,7 @@ really hands an agent, so the documentation cannot drift from the code.
 
 from __future__ import annotations
 
-from arena.registry import parse_game
+from arena.games.registry import parse_game
 
 TURN_FIELDS = {
     "game_id": "the id of the game being played, e.g. prisoners-dilemma",

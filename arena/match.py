@@ -42,7 +42,7 @@ from arena.agents.validate import InvalidDecision, checked_decision
 from arena.errors import InfrastructureError
 from arena.games.base import CHANCE, State, rank_scores
 from arena.redact import redact
-from arena.registry import SpecError
+from arena.spec import SpecError
 from arena.trajectory import Attempt, Outcome, Player, Step, Trajectory
 
 log = logging.getLogger(__name__)
@@ -121,7 +121,7 @@ def check_state_access(state: State, game: str, agent: Any) -> None:
 
 
 def _is_imperfect(state: State, game: str) -> bool:
-    from arena.registry import game_info
+    from arena.games.registry import game_info
     for game_id in dict.fromkeys([state.game_id, game.split(":")[0], ":".join(game.split(":")[:2])]):
         try:
             return game_info(game_id).information == "imperfect"

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from arena.games.env import ArenaEnv
-from arena.registry import GameSpec, parse_game
+from arena.games.registry import GameSpec, parse_game
 
 
 def bare(game: GameSpec, episodes: int) -> int:

@@ -26,7 +26,7 @@ import warnings
 from collections.abc import Callable
 
 from arena.games.env import ArenaEnv
-from arena.registry import parse_game
+from arena.games.registry import parse_game
 
 
 def arena_state(players: int, hands: int, text: bool) -> int:

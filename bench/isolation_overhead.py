@@ -19,7 +19,8 @@ import statistics
 import time
 
 from arena.match import play_match
-from arena.registry import AgentSpec, parse_agent, parse_game
+from arena.agents.registry import AgentSpec, parse_agent
+from arena.games.registry import parse_game
 from arena.trajectory import Player
 
 PLAYERS = [Player(0, "a", "a"), Player(1, "b", "b")]

@@ -25,7 +25,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from _report import load_line, spread  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 from arena.match import Policy, aplay_match  # noqa: E402
-from arena.registry import parse_agent, parse_game  # noqa: E402
+from arena.agents.registry import parse_agent  # noqa: E402
+from arena.games.registry import parse_game
 from arena.trajectory import Player  # noqa: E402
 
 GAMES = ["prisoners-dilemma:rounds=3", "connect-four:rows=4,cols=4", "bargaining:max_turns=4"]

@@ -23,7 +23,8 @@ from _report import load_line, spread  # noqa: E402  (bench/ is on sys.path when
 
 from arena.agents.backends.local import LocalBackend, queue_waits  # noqa: E402
 from arena.match import aplay_match  # noqa: E402
-from arena.registry import parse_agent, parse_game  # noqa: E402
+from arena.agents.registry import parse_agent  # noqa: E402
+from arena.games.registry import parse_game
 from arena.trajectory import Player  # noqa: E402
 
 PLAYERS = [Player(0, "llm", "llm"), Player(1, "tit-for-tat", "tit-for-tat")]

@@ -20,7 +20,7 @@ import random
 import time
 
 from arena.agents.mcts import search
-from arena.registry import parse_game
+from arena.games.registry import parse_game
 
 OPENINGS = {"start": [], "midgame": ["4", "4", "4", "3", "5", "5", "3", "6"],  # columns 1..7
             "tactical": ["4", "4", "3", "5", "5", "3", "2", "6"]}  # X wins at once in column 1

@@ -16,7 +16,7 @@ import math
 
 from arena.agents.base import Turn
 from arena.agents.mcts import MCTSAgent
-from arena.registry import parse_game
+from arena.games.registry import parse_game
 
 
 def play(game_index: int, simulations: int, solve: bool = True) -> float:

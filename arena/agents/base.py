@@ -111,6 +111,18 @@ class Agent(Protocol):
     def act(self, turn: Turn) -> Decision | str: ...
 
 
+@dataclass(frozen=True)
+class AgentInfo:
+    """A built-in agent kind: ``make(**params)`` builds one; ``params`` are the typed defaults;
+    ``games``: the game ids or game families (:data:`arena.games.registry.GAME_FAMILIES`) it is
+    built for, () = any game.  Each agent module exposes ``AGENTS: dict[str, AgentInfo]``."""
+
+    make: Callable[..., Any]
+    params: dict[str, Any] = field(default_factory=dict)
+    summary: str = ""
+    games: tuple[str, ...] = ()
+
+
 async def ask_raw(agent: Any, turn: Turn) -> Any:
     """Whatever the agent answers (sync ``act`` or async ``aact``), unchecked."""
     if hasattr(agent, "aact"):

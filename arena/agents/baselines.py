@@ -10,8 +10,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from arena.agents.base import Decision, Turn
-from arena.registry import AgentInfo
+from arena.agents.base import AgentInfo, Decision, Turn
 
 
 class Scripted:

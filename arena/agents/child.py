@@ -48,7 +48,7 @@ def child_main(conn: Any) -> None:
     try:
         agent = _build(recipe)
     except Exception as err:  # noqa: BLE001 - reported to the parent, which decides
-        from arena.registry import SpecError
+        from arena.spec import SpecError
         _send(conn, {"error": str(err) if isinstance(err, SpecError) else f"{type(err).__name__}: {err}",
                      "spec": isinstance(err, SpecError)})
         return
@@ -111,9 +111,9 @@ def _send(conn: Any, reply: dict[str, Any]) -> None:
 
 
 def _build(recipe: Any) -> Any:
-    from arena.registry import _instantiate, load_import_string, parse_agent
+    from arena.agents.registry import instantiate, load_import_string, parse_agent
     if recipe.how == "import":
-        return _instantiate(load_import_string(recipe.target), dict(recipe.params), recipe.target)
+        return instantiate(load_import_string(recipe.target), dict(recipe.params), recipe.target)
     return parse_agent(recipe.target + (":" if ":" not in recipe.target else ",") + "isolate=false").make()
 
 

@@ -18,8 +18,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from arena.agents.base import Decision, Turn
-from arena.registry import AgentInfo
+from arena.agents.base import AgentInfo, Decision, Turn
 
 PIECES = dict(zip("KQRBNPkqrbnp", "♔♕♖♗♘♙♚♛♜♝♞♟"))
 

@@ -52,7 +52,7 @@ def isolation_options(spec: str) -> tuple[str, bool | None, int]:
         elif key == "memory_mb" and value.isdigit() and int(value) >= 64:
             memory_mb = int(value)
         else:
-            from arena.registry import SpecError
+            from arena.spec import SpecError
             raise SpecError(f"agent {spec}: {key}={value!r} is not valid "
                             f"({'true or false' if key == 'isolate' else 'a whole number of MiB >= 64'})")
     stripped = _OPTION.sub("", spec).rstrip(":,")
@@ -72,7 +72,7 @@ def isolated_builder(recipe: Recipe, where: str) -> Callable[[], IsolatedAgent]:
             hello = child.wait_sync(HOOK_TIMEOUT, "build")
             if "error" in hello:
                 child.close()
-                from arena.registry import SpecError
+                from arena.spec import SpecError
                 message = hello["error"] if hello.get("spec") else f"agent {where}: {hello['error']}"
                 raise SpecError(redact(message))
             probed.append(bool(hello["ok"]["needs_state"]))

@@ -1,7 +1,7 @@
 """``llm-mcts``: PUCT search whose prior (and optionally leaf value) comes from a language model.
 
-See :mod:`arena.agents.mcts` for how states, chance, simultaneous nodes and
-determinisation are searched; this module adds the LLM prior/value (Schultz et al.
+See :mod:`arena.agents.search` (the shared core) for how states, chance, simultaneous nodes and
+determinisation are searched and :mod:`arena.agents.mcts` for the method; this module adds the LLM prior/value (Schultz et al.
 2024, "Mastering Board Games by External and Internal Planning with Language Models";
 PokéChamp) described there.
 
@@ -20,13 +20,12 @@ import time
 from typing import Any
 
 from arena.agents.backends.base import Backend, Scores, ScoringUnsupported
-from arena.agents.base import Decision, Turn
+from arena.agents.base import AgentInfo, Decision, Turn
 from arena.agents.llm import LLMAgent
-from arena.agents.mcts import (Stats, _best, _chance, _check_root, _info, _Node, _rollout, _start, _state_of,
-                               _stochastic, _stop_time)
+from arena.agents.search import (Node, Stats, backup, best_action, has_chance_nodes, puct_select, rollout,
+                                 root_actions, sample_chance, search_info, search_state, simulation_root, stop_time)
 from arena.games.base import CHANCE, State
 from arena.games.hidden import check_peeking
-from arena.registry import AgentInfo
 
 
 def rank_utility(scores: list[float]) -> list[float]:
@@ -52,16 +51,16 @@ async def puct_search(state: State, player: int, simulations: int, prior: Any, v
     Without ``value`` leaves are valued by one random rollout.  Returns the root stats
     ``{action: (visits, mean utility)}`` and the root prior (after ``top_k``).
     """
-    _check_root(state, player)
+    root_actions(state, player)
     rng = rng or random.Random()
-    root = _Node()
-    stop = _stop_time(0.0, deadline)
+    root = Node()
+    stop = stop_time(0.0, deadline)
     det = getattr(state, "determinize", None) is not None
-    stochastic = _stochastic(state)
+    stochastic = has_chance_nodes(state)
     for done in range(simulations):
         if done and time.monotonic() >= stop:
             break
-        s = _start(state, player, rng, stochastic)
+        s = simulation_root(state, player, rng, stochastic)
         node, path, movers = root, [root], [CHANCE]
         while True:
             to_move = s.to_move()
@@ -70,9 +69,9 @@ async def puct_search(state: State, player: int, simulations: int, prior: Any, v
                 break
             p = player if node is root else to_move[0]
             if p == CHANCE:
-                outcome = _chance(s)
+                outcome = sample_chance(s)
                 if not det:
-                    node = node.children.setdefault(outcome, _Node())
+                    node = node.children.setdefault(outcome, Node())
                     path.append(node)
                     movers.append(CHANCE)
                 continue
@@ -90,29 +89,17 @@ async def puct_search(state: State, player: int, simulations: int, prior: Any, v
                         rest = (n_players / 2 - v) / max(n_players - 1, 1)
                         utility = [v if i == p else rest for i in range(n_players)]
                     else:
-                        _rollout(s, rng.random, 0)
+                        rollout(s, rng.random, 0)
                         utility = rank_utility(s.returns())
                     break
-            explore = c_puct * math.sqrt(max(node.n, 1))
-            best, action = -math.inf, None
-            for a in legal:
-                if a not in node.priors:
-                    continue
-                ch = node.children.get(a)
-                q, n = (ch.w / ch.n, ch.n) if ch is not None and ch.n else (0.5, 0)
-                score = q + explore * node.priors[a] / (1 + n)
-                if score > best:
-                    best, action = score, a
+            action = puct_select(node, legal, c_puct)
             if action is None:  # none of the kept actions is legal in this determinisation
                 action = rng.choice(legal)
             s.apply(p, action)
-            node = node.children.setdefault(action, _Node())
+            node = node.children.setdefault(action, Node())
             path.append(node)
             movers.append(p)
-        for n_, mover in zip(path, movers):
-            n_.n += 1
-            if mover >= 0:
-                n_.w += utility[mover]
+        backup(utility, path, movers)
     stats = {a: (ch.n, ch.w / ch.n) for a, ch in root.children.items() if ch.n}
     return stats, dict(root.priors or {})
 
@@ -150,7 +137,7 @@ class LLMMCTSAgent:
         return Turn(s.game_id, p, s.rules_text(p), s.observation(p), legal, s.observation_data(p))
 
     async def aact(self, turn: Turn) -> Decision:
-        state = _state_of(turn, "llm-mcts")
+        state = search_state(turn, "llm-mcts")
         peeking = check_peeking(state, "llm-mcts", self.allow_peeking)
         started = time.perf_counter()
         cache: dict[tuple[Any, ...], Any] = {}
@@ -203,7 +190,7 @@ class LLMMCTSAgent:
         stats, priors = await puct_search(state, turn.player, self.simulations, prior,
                                           value if self.llm_value else None, c_puct=self.c_puct,
                                           top_k=self.top_k, rng=self.rng, deadline=turn.deadline)
-        info = _info(stats, time.perf_counter() - started)
+        info = search_info(stats, time.perf_counter() - started)
         info.update(counts, prior={a: round(p, 4) for a, p in priors.items()}, backend=self.backend.name)
         if self.unscorable:
             downgrades.append(f"llm-mcts->uniform prior{'/value' if self.llm_value else ''}: {self.unscorable}"[:300])
@@ -212,7 +199,7 @@ class LLMMCTSAgent:
             downgrades.append(f"llm-mcts->uniform at {len(fallbacks)} position(s): {fallbacks[0]}"[:300])
         if peeking:
             info["peeking"] = True
-        return Decision(_best(stats), self.prompter.messages(turn), None, spent.tokens_in, spent.tokens_out,
+        return Decision(best_action(stats), self.prompter.messages(turn), None, spent.tokens_in, spent.tokens_out,
                         spent.cost, info, downgrades)
 
 

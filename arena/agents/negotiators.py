@@ -14,8 +14,7 @@ import itertools
 import random
 from typing import Any
 
-from arena.agents.base import Decision, Turn
-from arena.registry import AgentInfo
+from arena.agents.base import AgentInfo, Decision, Turn
 
 
 class TimeDependent:

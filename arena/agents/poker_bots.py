@@ -27,10 +27,11 @@ import random
 from functools import lru_cache
 from typing import Any
 
-from arena.agents.base import Decision, Turn
+from arena.agents.base import AgentInfo, Decision, Turn
 from arena.agents.cfr import Solver
 from arena.games.base import State
-from arena.registry import AgentInfo, SpecError, parse_game
+from arena.games.registry import parse_game
+from arena.spec import SpecError
 
 RAISES = ("raise pot", "raise half-pot", "raise min", "raise", "bet")
 

@@ -16,8 +16,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from arena.agents.base import Decision, Turn
-from arena.registry import AgentInfo
+from arena.agents.base import AgentInfo, Decision, Turn
 
 DEBIAN_PATH = "/usr/games/stockfish"
 

@@ -15,8 +15,7 @@ import random
 import re
 from typing import Any
 
-from arena.agents.base import Decision, Turn
-from arena.registry import AgentInfo
+from arena.agents.base import AgentInfo, Decision, Turn
 
 CLAIM = re.compile(r"I am the seer\. (P\d+) is a werewolf")
 

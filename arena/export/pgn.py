@@ -29,7 +29,7 @@ def start_board(traj: Trajectory) -> chess.Board:
     fen = (traj.outcome.metrics.get("start_fen") if traj.outcome else None)
     if fen:
         return chess.Board(fen, chess960=chess960)
-    from arena.registry import parse_game
+    from arena.games.registry import parse_game
     state = parse_game(traj.game).make(traj.seed)
     if not isinstance(getattr(state, "board", None), chess.Board):
         raise ValueError(f"{traj.game} is not a chess game")

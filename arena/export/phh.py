@@ -35,7 +35,7 @@ from arena.trajectory import Trajectory
 def replayed_state(traj: Trajectory) -> Any:
     """The hold'em State at the end of ``traj`` (rebuilt from its game spec, seed and actions)."""
     from arena.games.poker.holdem import HoldemState
-    from arena.registry import parse_game
+    from arena.games.registry import parse_game
     state = parse_game(traj.game).make(traj.seed)
     if not isinstance(state, HoldemState):
         raise ValueError(f"{traj.game} is not a hold'em game; PHH export needs holdem")

@@ -83,7 +83,7 @@ from arena.export.values import (
     select_pair,
 )
 from arena.games.hidden import PEEKING, check_peeking, peeks
-from arena.registry import parse_agent
+from arena.agents.registry import parse_agent
 from arena.store import Store
 from arena.trajectory import Trajectory
 

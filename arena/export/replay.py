@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from arena.errors import ArenaError
 from arena.games.base import CHANCE, State
-from arena.registry import parse_game
+from arena.games.registry import parse_game
 from arena.trajectory import Step, Trajectory
 
 log = logging.getLogger(__name__)

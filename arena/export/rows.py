@@ -76,7 +76,7 @@ def turn_kind(traj: Trajectory, step: Step, agents: list[str], experts: bool, st
 
 
 def game_version(game: str) -> str:
-    from arena.registry import game_info
+    from arena.games.registry import game_info
     try:
         return game_info(game.partition(":")[0]).version
     except Exception:  # an unregistered game (a test's resolver)

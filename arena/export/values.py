@@ -52,7 +52,8 @@ from typing import Any
 from arena.agents.base import Turn, ask, reset_agent
 from arena.export.replay import DecisionPoint
 from arena.games.base import CHANCE, State
-from arena.registry import AgentSpec, SpecError, parse_agent, split_params
+from arena.agents.registry import AgentSpec, parse_agent
+from arena.spec import SpecError, split_params
 from arena.trajectory import Trajectory
 
 MAX_MOVES = 100_000  # a rollout longer than this is a game that never ends

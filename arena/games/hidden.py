@@ -23,7 +23,7 @@ def information(state: Any) -> str:
     own = getattr(state, "information", None)
     if own in ("perfect", "imperfect"):
         return str(own)
-    from arena.registry import game_info
+    from arena.games.registry import game_info
     try:
         return game_info(str(getattr(state, "game_id", ""))).information
     except Exception:  # an unregistered game: nothing says it hides anything

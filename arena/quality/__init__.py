@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from arena.export.replay import replay
-from arena.registry import parse_game
+from arena.games.registry import parse_game
 from arena.store import Store
 from arena.tournaments.headline import game_id
 from arena.trajectory import Trajectory, step_to_dict

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from arena.agents.cfr import Solver, default_key
-from arena.registry import parse_game
+from arena.games.registry import parse_game
 
 ITERATIONS = 1000
 

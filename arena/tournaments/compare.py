@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from arena.registry import SpecError
+from arena.spec import SpecError
 from arena.store import PlannedMatch, Store
 from arena.tournaments.config import RunConfig
 from arena.tournaments.runner import execute, resolve

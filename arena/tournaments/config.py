@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from arena.match import Policy
-from arena.registry import SpecError
+from arena.spec import SpecError
 from arena.tomlfile import read_toml
 
 QUICKSTART_GAMES = ["prisoners-dilemma"]

@@ -26,7 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from arena.registry import SpecError, game_info
+from arena.games.registry import game_info
+
+from arena.spec import SpecError
 from arena.tournaments.ratings import Result
 
 PAYOFF, RATING = "mean payoff", "rating"

@@ -17,7 +17,9 @@ import json
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from arena.registry import SpecError, game_info
+from arena.games.registry import game_info
+
+from arena.spec import SpecError
 from arena.store import Store
 from arena.tournaments.ratings import Result
 

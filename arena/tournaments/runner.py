@@ -29,7 +29,9 @@ from typing import Any
 from arena.errors import ArenaError, NotReady
 from arena.match import Policy, aplay_match, check_state_access
 from arena.redact import redact, redact_config
-from arena.registry import AgentSpec, GameSpec, SpecError, check_fit, parse_agent, parse_game
+from arena.agents.registry import AgentSpec, check_fit, parse_agent
+from arena.games.registry import GameSpec, parse_game
+from arena.spec import SpecError
 from arena.store import PlannedMatch, Store
 from arena.tournaments import schedule
 from arena.tournaments.config import RunConfig

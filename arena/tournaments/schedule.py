@@ -17,7 +17,11 @@ import math
 import random
 from collections.abc import Sequence
 
-from arena.registry import AgentSpec, GameSpec, SpecError
+from arena.agents.registry import AgentSpec
+
+from arena.games.registry import GameSpec
+
+from arena.spec import SpecError
 from arena.store import PlannedMatch
 from arena.trajectory import Outcome, Player
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from arena.export.preferences import export_preferences
-from arena.registry import game_info, parse_game
+from arena.games.registry import game_info, parse_game
 from arena.store import Store
 from arena.tournaments.config import RunConfig
 from arena.tournaments.runner import execute, new_run
