@@ -47,7 +47,7 @@ import random
 import zlib
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from pathlib import Path
 from statistics import fmean
 from typing import Any
@@ -83,6 +83,7 @@ from arena.export.values import (
     select_pair,
 )
 from arena.games.hidden import PEEKING, check_peeking, peeks
+from arena.options import build, option
 from arena.registry import parse_agent
 from arena.store import Store
 from arena.trajectory import Trajectory
@@ -104,26 +105,34 @@ Row = dict[str, Any]
 
 @dataclass
 class ExportOptions:
-    kind: str = "step"
-    games: list[str] = field(default_factory=list)  # game specs or ids; empty = all
-    run_id: str | None = None
-    agents: list[str] = field(default_factory=list)  # player names or specs whose turns count; empty = all LLMs
-    min_margin: float = 2.0  # step/outcome: keep a pair when gap > min_margin * SE(gap)
-    split: float = 0.0  # fraction of matches in the test split
-    split_seed: str = ""
-    rollouts: int = 16  # step: samples per candidate action
-    rollout: str = "players"  # step: players (their recorded agents) | random | mcts[:simulations=N] | a spec
-    co_movers: str = "policy"  # step: the other movers of a simultaneous node: policy (re-chosen) | stored
-    candidates: int = 0  # step: at most this many legal actions per turn (the played one included); 0 = all
-    sample: float = 1.0  # step: probability that an LLM turn becomes a decision point
-    max_points: int = 0  # step: at most this many decision points per match; 0 = no limit
-    free_text_samples: int = 0  # step: candidates for a free-text turn (the stored reply + n-1 samples)
-    sampler: str = ""  # step: agent spec sampling free-text candidates (default: the player's own spec)
-    sample_temperature: float = 1.0
-    seed: int = 0
-    min_gap: float = 0.0  # step/outcome: a pair's gap must also exceed this (score units; alone when deterministic)
-    allow_peeking: bool = False  # step: value hidden-information games without determinize (marked +peeking)
-    experts: bool = False  # also export the seats that sent no prompt (MCTS, CFR, scripted) as if an LLM held them
+    """What :func:`export_preferences` exports and how (the ``arena export preferences`` options)."""
+
+    kind: str = option("step", "step (counterfactual pairs) | outcome | kto | sft", choices=KINDS)
+    games: list[str] = option(factory=list, help="only these games (spec or id); repeatable [all]",
+                              flags=("--game", "-g"))
+    run_id: str | None = option(None, "only this run", flags=("--run",))
+    agents: list[str] = option(factory=list, help="only the turns of these players (name or spec); repeatable "
+                                                  "[every LLM]", flags=("--agent", "-a"))
+    min_margin: float = option(2.0, "keep a pair when its value gap > this many SEs")
+    split: float = option(0.0, "share of prompts in the test split (a 'split' column; no test prompt is in train)")
+    split_seed: str = option("", "salt of the split")
+    rollouts: int = option(16, "step: rollouts per candidate action")
+    rollout: str = option("players", "step: players (their own agents) | random | mcts[:simulations=N] | cfr | "
+                                     "an agent spec")
+    co_movers: str = option("policy", "step: other movers of a simultaneous node: policy (re-chosen) | stored")
+    candidates: int = option(0, "step: candidate actions per turn, the played one included (0 = all)")
+    sample: float = option(1.0, "step: share of LLM turns used as decision points")
+    max_points: int = option(0, "step: decision points per match (0 = all)")
+    free_text_samples: int = option(0, "step: candidates for a free-text turn (stored + n-1 sampled)")
+    sampler: str = option("", "step: agent spec sampling free-text candidates [the player's own]")
+    sample_temperature: float = option(1.0, "step: temperature of the free-text samples")
+    seed: int = option(0, "seed of sampling and rollouts")
+    min_gap: float = option(0.0, "keep a pair only when its gap exceeds this (score units; alone when every "
+                                 "rollout is identical)")
+    allow_peeking: bool = option(False, "step: value hidden-information games without determinize (rows marked "
+                                        "+peeking)")
+    experts: bool = option(False, "also export seats that sent no prompt (MCTS, CFR, scripted) as if an LLM held "
+                                  "them")
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -163,10 +172,7 @@ def export_preferences(store: Store | str | Path, out: str | Path | None = None,
     ``resolve_game(game_spec) -> make_state(seed)`` rebuilds a stored game for replay
     (default: the registry); pass one for games that are not registered.
     """
-    known = {f.name for f in fields(ExportOptions)}
-    if set(overrides) - known:
-        raise TypeError(f"unknown option(s) {', '.join(sorted(set(overrides) - known))}")
-    opts = ExportOptions(**{**(options.__dict__ if options else {}), **overrides})
+    opts = build(ExportOptions, overrides, options)
     owned = not isinstance(store, Store)
     db = Store(store, must_exist=True) if owned else store
     try:

@@ -30,11 +30,12 @@ import re
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from arena.atomic import atomic_dir, write_text
+from arena.options import build, option
 from arena.train.common import (
     RANKING_LIMIT,
     Progress,
@@ -71,20 +72,24 @@ def valid_losses() -> list[str]:
 
 @dataclass
 class DPOOptions:
-    steps: int = 10
-    lr: float = 5e-6
-    beta: float = 0.1
-    batch_size: int = 2
-    grad_accum: int = 1
-    max_length: int = 1024
-    seed: int = 0
-    evaluate: bool = True  # evaluate on the file's test split when it has one
-    device: str = "auto"  # cpu | cuda | auto
-    overwrite: bool = False
-    loss: str = "sigmoid"  # a DPOConfig loss_type, or simpo
-    lora: bool = True  # False: full fine-tuning
-    lora_rank: int = 8
-    simpo_gamma: float = 0.5
+    """How :func:`train_dpo` and :func:`train_kto` train (the ``arena train`` options)."""
+
+    loss: str = option("sigmoid", "sigmoid (DPO) | ipo | sppo_hard | robust | ... (TRL's DPOConfig loss types) | "
+                                  "simpo (TRL's CPO trainer)")
+    steps: int = option(10, "optimizer steps")
+    lr: float = option(5e-6, "learning rate")
+    beta: float = option(0.1, "beta: strength of the KL anchor to the base model (DPO, KTO; SimPO's reward scale)")
+    batch_size: int = option(2, "rows per step")
+    grad_accum: int = option(1, "gradient accumulation steps")
+    max_length: int = option(1024, "tokens per sequence; longer prompts are dropped")
+    seed: int = option(0, "training seed")
+    evaluate: bool = option(True, "evaluate on the file's test split (when it has one)", flags=("--eval/--no-eval",))
+    overwrite: bool = option(False, "allow writing into a non-empty --out")
+    device: str = option("auto", "cpu | cuda | auto (CUDA when available; bf16 there)")
+    lora: bool = option(True, "a LoRA adapter, or --full fine-tuning (saves a whole model)",
+                        flags=("--lora/--full",))
+    lora_rank: int = option(8, "LoRA rank")
+    simpo_gamma: float = option(0.5, "SimPO: target reward margin (gamma)")
 
     def __post_init__(self) -> None:
         for name in ("steps", "batch_size", "grad_accum", "max_length", "lora_rank"):
@@ -128,10 +133,7 @@ def measure(tokenizer: Any, data: Any, max_length: int) -> tuple[list[int], int,
 
 
 def _options(options: DPOOptions | None, overrides: dict[str, Any]) -> DPOOptions:
-    known = {f.name for f in fields(DPOOptions)}
-    if set(overrides) - known:
-        raise TypeError(f"unknown option(s) {', '.join(sorted(set(overrides) - known))}")
-    return DPOOptions(**{**(asdict(options) if options else {}), **overrides})
+    return build(DPOOptions, overrides, options)
 
 
 def train_dpo(data: str | Path, base: str, out: str | Path, options: DPOOptions | None = None,
