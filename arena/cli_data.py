@@ -25,9 +25,8 @@ from rich.table import Table
 from arena import jsonsafe
 from arena.cli_options import GENERATED, command
 from arena.console import err, fail, json_flag, out
-from arena.export.preferences import ExportOptions
-from arena.train.dpo import DPOOptions
-from arena.train.selfplay import SelfPlayOptions
+from arena.export.options import ExportOptions
+from arena.train.options import DPOOptions, SelfPlayOptions
 
 export_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Export stored matches as datasets.")
 train_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Train models on exported datasets.")

@@ -113,7 +113,7 @@ def test_python_api_keywords_build_on_a_given_options_object() -> None:
 
 
 def test_export_preferences_cli_hands_the_built_options(monkeypatch: pytest.MonkeyPatch) -> None:
-    import arena.export.preferences as prefs
+    from arena.export import preferences as prefs
     seen: list[ExportOptions] = []
 
     def fake(db: str, out: str, options: ExportOptions) -> Any:
@@ -132,9 +132,9 @@ def test_export_preferences_cli_hands_the_built_options(monkeypatch: pytest.Monk
 
 
 def test_selfplay_and_train_cli_build_nested_options(monkeypatch: pytest.MonkeyPatch) -> None:
-    import arena.cli_data as cli_data
-    import arena.train.dpo as dpo
-    import arena.train.selfplay as sp
+    from arena import cli_data
+    from arena.train import dpo
+    from arena.train import selfplay as sp
     seen: list[Any] = []
     monkeypatch.setattr(cli_data, "quiet_libraries", lambda: None)
     monkeypatch.setattr(sp, "selfplay", lambda game, it, out, options, progress: seen.append(options) or
@@ -158,7 +158,7 @@ def test_selfplay_and_train_cli_build_nested_options(monkeypatch: pytest.MonkeyP
 
 
 def test_run_gets_only_the_flags_given(monkeypatch: pytest.MonkeyPatch) -> None:
-    import arena.cli_run as cli_run
+    from arena import cli_run
     seen: list[dict[str, Any]] = []
 
     def fake(spec: str | None, overrides: dict[str, Any]) -> Any:

@@ -30,12 +30,12 @@ import re
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from arena.atomic import atomic_dir, write_text
-from arena.options import build, option
+from arena.options import build
 from arena.train.common import (
     RANKING_LIMIT,
     Progress,
@@ -51,6 +51,7 @@ from arena.train.common import (
     resolve_device,
     save_trained,
 )
+from arena.train.options import DPOOptions
 
 log = logging.getLogger(__name__)
 PAIR_COLUMNS = ("prompt", "chosen", "rejected")
@@ -68,35 +69,6 @@ def dpo_losses() -> list[str]:
 
 def valid_losses() -> list[str]:
     return dpo_losses() + list(EXTRA_LOSSES)
-
-
-@dataclass
-class DPOOptions:
-    """How :func:`train_dpo` and :func:`train_kto` train (the ``arena train`` options)."""
-
-    loss: str = option("sigmoid", "sigmoid (DPO) | ipo | sppo_hard | robust | ... (TRL's DPOConfig loss types) | "
-                                  "simpo (TRL's CPO trainer)")
-    steps: int = option(10, "optimizer steps")
-    lr: float = option(5e-6, "learning rate")
-    beta: float = option(0.1, "beta: strength of the KL anchor to the base model (DPO, KTO; SimPO's reward scale)")
-    batch_size: int = option(2, "rows per step")
-    grad_accum: int = option(1, "gradient accumulation steps")
-    max_length: int = option(1024, "tokens per sequence; longer prompts are dropped")
-    seed: int = option(0, "training seed")
-    evaluate: bool = option(True, "evaluate on the file's test split (when it has one)", flags=("--eval/--no-eval",))
-    overwrite: bool = option(False, "allow writing into a non-empty --out")
-    device: str = option("auto", "cpu | cuda | auto (CUDA when available; bf16 there)")
-    lora: bool = option(True, "a LoRA adapter, or --full fine-tuning (saves a whole model)",
-                        flags=("--lora/--full",))
-    lora_rank: int = option(8, "LoRA rank")
-    simpo_gamma: float = option(0.5, "SimPO: target reward margin (gamma)")
-
-    def __post_init__(self) -> None:
-        for name in ("steps", "batch_size", "grad_accum", "max_length", "lora_rank"):
-            if getattr(self, name) < 1:
-                raise TrainingError(f"{name.replace('_', '-')} must be at least 1")
-        if self.lr <= 0 or self.beta <= 0:
-            raise TrainingError("lr and beta must be positive")
 
 
 def load_pairs(path: str | Path, split: str = "train", columns: tuple[str, ...] = PAIR_COLUMNS) -> Any:

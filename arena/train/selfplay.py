@@ -25,17 +25,17 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from arena.export.preferences import ExportOptions, export_preferences
-from arena.options import build, flat, option
+from arena.export.preferences import export_preferences
+from arena.options import build, flat
 from arena.registry import game_info, parse_game
 from arena.store import Store
 from arena.tournaments.config import RunConfig
 from arena.tournaments.runner import execute, new_run
-from arena.train.dpo import DPOOptions, train_dpo
+from arena.train.dpo import train_dpo
 from arena.train.evaluate import (
     eval_seeds,
     mirrored_pairs,
@@ -44,49 +44,10 @@ from arena.train.evaluate import (
     sprt,
     summarize,
 )
+from arena.train.options import SelfPlayOptions
 
 log = logging.getLogger(__name__)
-BASELINES = ["random"]
 Progress = Callable[[str], None]
-
-
-# the DPO and export options self-play shows as its own (flat: ``steps=``, ``--steps``), by name
-TRAIN_OPTIONS = ("loss", "steps", "lr", "beta", "batch_size", "grad_accum", "max_length", "lora", "lora_rank",
-                 "simpo_gamma", "device")
-EXPORT_OPTIONS = {"kind": "kind", "rollout": "rollout", "rollouts": "rollouts", "min_margin": "min_margin",
-                  "min_gap": "min_gap", "experts": "experts", "split": "test_split", "candidates": "candidates",
-                  "max_points": "max_points", "sample": "sample", "co_movers": "co_movers",
-                  "allow_peeking": "allow_peeking"}
-
-
-@dataclass
-class SelfPlayOptions:
-    """The self-play loop's own options, and the DPO (``train``) and export options it trains and exports with.
-
-    The nested ``train.seed``, ``export.seed``, ``export.split_seed``, ``export.run_id`` and
-    ``export.agents`` are set by each iteration (from ``seed`` and the play run)."""
-
-    base: str = option("local:smollm2", "model to improve: local:smollm2 or local:PATH")
-    baselines: list[str] = option(factory=lambda: list(BASELINES), help="fixed anchors (repeatable)",
-                                  flags=("--baseline", "-b"))
-    games_per_pair: int = option(8, "play: matches of the model against each member of the pool",
-                                 flags=("--games-per-pair", "-n"))
-    eval_seeds: int = option(16, "evaluation: fresh seeds (a mirrored pair each, per opponent)")
-    llm_params: str = option("mode=choice", "added to every LLM spec")
-    seed: int = option(0, "seed (evaluation seeds are derived from it and never played in training)")
-    concurrency: int = option(8, "matches in flight at once")
-    bootstrap: int = option(2000, "bootstrap replicates of the confidence intervals")
-    elo0: float = option(0.0, "SPRT H0 Elo difference")
-    elo1: float = option(50.0, "SPRT H1 Elo difference")
-    train: DPOOptions = option(factory=lambda: DPOOptions(steps=20, lr=1e-4, batch_size=4),
-                               expose={name: name for name in TRAIN_OPTIONS})
-    export: ExportOptions = option(factory=lambda: ExportOptions(rollouts=8, split=0.2), expose=EXPORT_OPTIONS)
-
-    def __post_init__(self) -> None:
-        if self.export.kind not in ("step", "outcome"):
-            raise ValueError(f"self-play trains on pairs: kind must be step or outcome, not {self.export.kind!r}")
-        if self.eval_seeds < 2 or self.games_per_pair < 1:
-            raise ValueError("eval-seeds must be at least 2 and games-per-pair at least 1")
 
 
 def _llm(name: str, model: str, params: str) -> str:
