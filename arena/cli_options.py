@@ -65,6 +65,8 @@ def _parameter(spec: Spec, partial: bool) -> inspect.Parameter:
             help_text += escape(f" [{_shown(spec.default)}]")
         default = None
     extra: dict[str, Any] = {"metavar": ""} if kind is bool else {}
+    if spec.group:
+        extra["rich_help_panel"] = spec.group
     return inspect.Parameter(spec.name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
                              default=typer.Option(default, *flags, help=help_text, **extra))
 

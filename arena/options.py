@@ -20,7 +20,7 @@ command line alike), :func:`flat` gives an instance's flat values back.
 
 Metadata keys: ``help``; ``flags`` (command-line names; default ``--kebab-name``, for a bool
 ``--name/--no-name``); ``choices`` (the valid values of a str field, listed in the help);
-``expose`` (only on a field holding a nested options dataclass).
+``expose`` (only on a field holding a nested options dataclass, whose ``help`` then titles the group).
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class Spec:
     help: str
     flags: tuple[str, ...] = ()
     choices: tuple[str, ...] = ()
+    group: str = ""  # for an exposed nested option: the nested field's help (a --help panel)
 
 
 def option(default: Any = MISSING, help: str = "", *, factory: Callable[[], Any] | None = None,
@@ -87,7 +88,7 @@ def specs(cls: type) -> list[Spec]:
             s = inner[inner_name]
             found.append(dataclasses.replace(
                 s, name=outer_name, path=(f.name, *s.path), default=_get(nested, s.path),
-                flags=s.flags if outer_name == inner_name else ()))
+                flags=s.flags if outer_name == inner_name else (), group=f.metadata.get("help", "") or f.name))
     names = [s.name for s in found]
     if len(set(names)) != len(names):
         raise TypeError(f"{cls.__name__}: an option name appears twice ({', '.join(sorted(names))})")

@@ -74,8 +74,9 @@ class SelfPlayOptions:
     elo0: float = option(0.0, "SPRT H0 Elo difference")
     elo1: float = option(50.0, "SPRT H1 Elo difference")
     train: DPOOptions = option(factory=lambda: DPOOptions(steps=20, lr=1e-4, batch_size=4),
-                               expose={name: name for name in TRAIN_OPTIONS})
-    export: ExportOptions = option(factory=lambda: ExportOptions(rollouts=8, split=0.2), expose=EXPORT_OPTIONS)
+                               help="Training (each iteration)", expose={n: n for n in TRAIN_OPTIONS})
+    export: ExportOptions = option(factory=lambda: ExportOptions(rollouts=8, split=0.2),
+                                   help="Pairs (export of each iteration)", expose=EXPORT_OPTIONS)
 
     def __post_init__(self) -> None:
         if self.export.kind not in ("step", "outcome"):
