@@ -79,14 +79,16 @@ def _value(raw: Any) -> Any:
     return raw
 
 
-def command(param: str, cls: type, *, exclude: Iterable[str] = (), partial: bool = False) -> Callable[[F], F]:
-    """Replace parameter ``param`` of the decorated command by the options of ``cls`` (minus ``exclude``).
+def command(param: str, cls: type, *, only: Iterable[str] | None = None, exclude: Iterable[str] = (),
+            partial: bool = False) -> Callable[[F], F]:
+    """Replace parameter ``param`` of the decorated command by the options of ``cls`` (``only`` these when
+    given, minus ``exclude``).
 
     The function then gets ``param=cls(...)`` built from the parsed values (an invalid combination is
     the command's one-line error), or with ``partial`` a dict of only the options that were given.
     """
-    skip = set(exclude)
-    chosen = [s for s in specs(cls) if s.name not in skip]
+    skip, keep = set(exclude), None if only is None else set(only)
+    chosen = [s for s in specs(cls) if s.name not in skip and (keep is None or s.name in keep)]
 
     def decorate(func: F) -> F:
         hints = typing.get_type_hints(func)

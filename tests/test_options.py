@@ -46,6 +46,12 @@ OLD = {
         "--fallback": None, "--time-limit": None, "--workers": None, "--backend": None, "--concurrency": None,
         "--strict": None, "--max-games-per-pair": None, "--max-matches": None, "--allow-any": None,
         "--db": "arena.db", "--resume": None, "--json": False, "--prior": 2.0},
+    ("compare",): {
+        "--game": None, "-g": None, "--elo0": 0.0, "--elo1": 20.0, "--alpha": 0.05, "--beta": 0.05, "--batch": 8,
+        "--max-pairs": 1000, "--seed": 0, "--db": "arena.db", "--resume": None, "--json": False},
+    ("play",): {  # the RunConfig options play shows are unset unless given (RunConfig's defaults: 0, 2, random)
+        "--agent": None, "-a": None, "--seat": 0, "--seed": None, "--time-limit": None, "--retries": None,
+        "--fallback": None, "--db": "arena.db"},
 }
 OLD[("train", "kto")] = {k: v for k, v in OLD[("train", "dpo")].items() if k != "--loss"}
 
