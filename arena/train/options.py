@@ -48,10 +48,9 @@ class DPOOptions:
 # the DPO and export options self-play shows as its own (flat: ``steps=``, ``--steps``), by name
 TRAIN_OPTIONS = ("loss", "steps", "lr", "beta", "batch_size", "grad_accum", "max_length", "lora", "lora_rank",
                  "simpo_gamma", "device")
-EXPORT_OPTIONS = {"kind": "kind", "rollout": "rollout", "rollouts": "rollouts", "min_margin": "min_margin",
-                  "min_gap": "min_gap", "experts": "experts", "split": "test_split", "candidates": "candidates",
-                  "max_points": "max_points", "sample": "sample", "co_movers": "co_movers",
-                  "allow_peeking": "allow_peeking"}
+EXPORT_OPTIONS = {name: "test_split" if name == "split" else name for name in (
+    "kind", "rollout", "rollouts", "min_margin", "min_gap", "experts", "split", "candidates", "max_points", "sample",
+    "co_movers", "allow_peeking")}  # the export's split is self-play's --test-split
 
 
 @dataclass

@@ -44,8 +44,9 @@ from arena.train.evaluate import (
     sprt,
     summarize,
 )
-from arena.train.options import SelfPlayOptions
+from arena.train.options import BASELINES, SelfPlayOptions
 
+__all__ = ["BASELINES", "SelfPlayOptions", "selfplay"]
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
