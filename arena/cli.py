@@ -14,8 +14,7 @@ from rich.table import Table
 
 from arena import cli_board as board
 from arena import cli_run, jsonsafe
-from arena.atomic import write_text
-from arena.cli_data import export_app, mount
+from arena.cli_data import mount
 from arena.cli_play import register as register_play
 from arena.console import err, fail, json_flag, out
 from arena.agents.registry import agent_kinds
@@ -28,40 +27,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Tournaments of LLM agents, search agents and baselines on strategic games.")
 
 
-mount(app)  # export preferences, train dpo, selfplay (arena/cli_data.py)
+mount(app)  # export preferences|pgn|phh, train dpo|kto, selfplay (arena/cli_data.py)
 register_play(app)  # arena play (arena/cli_play.py)
 board.mount(app)  # leaderboard, compare, quality (arena/cli_board.py)
 cli_run.register(app)  # arena run (arena/cli_run.py)
-
-
-@export_app.command("phh")
-def export_phh_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
-                   out_dir: str = typer.Option("phh", "--out", help="folder for the .phh files"),
-                   run_id: str = typer.Option(None, "--run", help="only this run"),
-                   match_id: str = typer.Option(None, "--match", help="only this match")) -> None:
-    """Hold'em hands in the Poker Hand History format (one .phh file per hand; pokerkit reads them)."""
-    from arena.export.phh import phh_command
-    try:
-        files = phh_command(db, out_dir, run_id, match_id)
-    except (StoreError, ValueError, OSError) as error:
-        fail(str(error))
-    err.print(f"wrote {len(files)} hand(s) to {out_dir}/", highlight=False)
-
-
-@export_app.command("pgn")
-def export_pgn_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
-                   out_path: str = typer.Option("games.pgn", "--out", help="the PGN file to write"),
-                   run_id: str = typer.Option(None, "--run", help="only this run")) -> None:
-    """Chess and Chess960 matches as PGN (Termination "rules infraction" for illegal-move forfeits)."""
-    from arena.export.pgn import export_pgn_many
-    try:
-        store = Store(db, must_exist=True)
-        ids = sorted(store.match_players(run_id))
-        trajs = [t for t in (store.trajectory(m) for m in ids) if t.game.partition(":")[0] in ("chess", "chess960")]
-        write_text(out_path, export_pgn_many(trajs))
-    except (StoreError, ValueError, OSError) as error:
-        fail(str(error))
-    err.print(f"wrote {len(trajs)} game(s) to {out_path}", highlight=False)
 
 
 class Listing(str, Enum):

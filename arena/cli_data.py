@@ -1,4 +1,5 @@
-"""Command-line functions for datasets and training: ``export preferences``, ``train dpo``, ``selfplay``.
+"""Command-line functions for datasets and training: ``export preferences|pgn|phh``, ``train dpo|kto``,
+``selfplay``; their options are generated from the options dataclasses (:mod:`arena.cli_options`).
 
 Mounted on the main app (``arena/cli.py``) with::
 
@@ -15,7 +16,6 @@ import contextlib
 import logging
 import sys
 from collections.abc import Iterator
-from enum import Enum
 from typing import Any
 
 import typer
@@ -23,17 +23,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from arena import jsonsafe
+from arena.cli_options import GENERATED, command
 from arena.console import err, fail, json_flag, out
+from arena.export.options import ExportOptions
+from arena.train.options import DPOOptions, SelfPlayOptions
 
 export_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Export stored matches as datasets.")
 train_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Train models on exported datasets.")
-
-
-class Kind(str, Enum):
-    step = "step"
-    outcome = "outcome"
-    kto = "kto"
-    sft = "sft"
 
 
 def quiet_libraries() -> None:
@@ -49,53 +45,57 @@ def quiet_libraries() -> None:
 
 
 @export_app.command("preferences")
+@command("options", ExportOptions)
 def export_preferences_cmd(
     db: str = typer.Option("arena.db", help="SQLite store"),
     out_path: str = typer.Option(..., "--out", help="FILE.jsonl or FILE.parquet"),
-    kind: Kind = typer.Option(Kind.step, help="step (counterfactual pairs) | outcome | kto | sft"),
-    game: list[str] = typer.Option(None, "--game", "-g", help="only these games (spec or id); repeatable"),
-    run_id: str = typer.Option(None, "--run", help="only this run"),
-    agent: list[str] = typer.Option(None, "--agent", "-a", help="only the turns of these players (name or spec)"),
-    min_margin: float = typer.Option(2.0, "--min-margin", help="keep a pair when its value gap > this many SEs"),
-    split: float = typer.Option(0.0, help="fraction of matches in the test split (a 'split' column)"),
-    split_seed: str = typer.Option("", "--split-seed", help="salt of the match-level split"),
-    rollouts: int = typer.Option(16, help="step: rollouts per candidate action"),
-    rollout: str = typer.Option("players", help="step: players (their own agents) | random | mcts[:simulations=N] | "
-                                                "an agent spec"),
-    min_gap: float = typer.Option(0.0, "--min-gap", help="keep a pair only when its gap exceeds this (score units)"),
-    allow_peeking: bool = typer.Option(False, "--allow-peeking",
-                                       help="step: value hidden-information games without determinize (rows marked)"),
-    experts: bool = typer.Option(False, "--experts",
-                                 help="also export seats that sent no prompt (MCTS, CFR, scripted) as if an LLM held them"),
-    co_movers: str = typer.Option("policy", "--co-movers",
-                                  help="step: other movers of a simultaneous node: policy (re-chosen) | stored"),
-    candidates: int = typer.Option(0, help="step: candidate actions per turn, the played one included (0 = all)"),
-    sample: float = typer.Option(1.0, help="step: share of LLM turns used as decision points"),
-    max_points: int = typer.Option(0, "--max-points", help="step: decision points per match (0 = all)"),
-    free_text_samples: int = typer.Option(0, "--free-text-samples",
-                                          help="step: candidates for a free-text turn (stored + n-1 sampled)"),
-    sampler: str = typer.Option("", help="step: agent spec sampling free-text candidates [the player's own]"),
-    seed: int = typer.Option(0, help="seed of sampling and rollouts"),
+    options: ExportOptions = GENERATED,
     as_json: bool = json_flag("print the export statistics as JSON"),
 ) -> None:
     """Turn stored LLM turns into a TRL dataset: preference pairs (step, outcome), KTO labels or SFT rows."""
     from arena.errors import ArenaError
     from arena.export.preferences import export_preferences
-    from arena.spec import SpecError
-    from arena.store import StoreError
     try:
-        result = export_preferences(db, out_path, kind=kind.value, games=game or [], run_id=run_id,
-                                    agents=agent or [], min_margin=min_margin, split=split, split_seed=split_seed,
-                                    rollouts=rollouts, rollout=rollout, co_movers=co_movers, candidates=candidates,
-                                    sample=sample, max_points=max_points, free_text_samples=free_text_samples,
-                                    sampler=sampler, seed=seed, min_gap=min_gap, allow_peeking=allow_peeking,
-                                    experts=experts)
-    except (ArenaError, ValueError, SpecError, StoreError, OSError) as error:
+        result = export_preferences(db, out_path, options)
+    except (ArenaError, ValueError, OSError) as error:
         fail(str(error))
     if as_json:
         sys.stdout.write(jsonsafe.dumps({"path": str(result.path), "rows": len(result.rows), **result.stats}) + "\n")
     else:
         err.print(f"wrote {result.path}: {result.summary()}", highlight=False)
+
+
+@export_app.command("phh")
+def export_phh_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
+                   out_dir: str = typer.Option("phh", "--out", help="folder for the .phh files"),
+                   run_id: str = typer.Option(None, "--run", help="only this run"),
+                   match_id: str = typer.Option(None, "--match", help="only this match")) -> None:
+    """Hold'em hands in the Poker Hand History format (one .phh file per hand; pokerkit reads them)."""
+    from arena.export.phh import phh_command
+    from arena.store import StoreError
+    try:
+        files = phh_command(db, out_dir, run_id, match_id)
+    except (StoreError, ValueError, OSError) as error:
+        fail(str(error))
+    err.print(f"wrote {len(files)} hand(s) to {out_dir}/", highlight=False)
+
+
+@export_app.command("pgn")
+def export_pgn_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
+                   out_path: str = typer.Option("games.pgn", "--out", help="the PGN file to write"),
+                   run_id: str = typer.Option(None, "--run", help="only this run")) -> None:
+    """Chess and Chess960 matches as PGN (Termination "rules infraction" for illegal-move forfeits)."""
+    from arena.atomic import write_text
+    from arena.export.pgn import export_pgn_many
+    from arena.store import Store, StoreError
+    try:
+        store = Store(db, must_exist=True)
+        ids = sorted(store.match_players(run_id))
+        trajs = [t for t in (store.trajectory(m) for m in ids) if t.game.partition(":")[0] in ("chess", "chess960")]
+        write_text(out_path, export_pgn_many(trajs))
+    except (StoreError, ValueError, OSError) as error:
+        fail(str(error))
+    err.print(f"wrote {len(trajs)} game(s) to {out_path}", highlight=False)
 
 
 @contextlib.contextmanager
@@ -126,21 +126,14 @@ def training_progress() -> Iterator[Any]:
             bar.stop()
 
 
-def _train_options(steps: int, lr: float, beta: float, batch_size: int, grad_accum: int, max_length: int,
-                   seed: int, no_eval: bool, overwrite: bool, device: str, full: bool, lora_rank: int) -> dict[str, Any]:
-    return {"steps": steps, "lr": lr, "beta": beta, "batch_size": batch_size, "grad_accum": grad_accum,
-            "max_length": max_length, "seed": seed, "evaluate": not no_eval, "overwrite": overwrite,
-            "device": device, "lora": not full, "lora_rank": lora_rank}
-
-
-def _run_training(method: str, data: str, base: str, out_path: str, as_json: bool, **options: Any) -> None:
+def _run_training(method: str, data: str, base: str, out_path: str, as_json: bool, options: DPOOptions) -> None:
     quiet_libraries()
     from arena.errors import ArenaError
     from arena.train import dpo
     train = dpo.train_kto if method == "kto" else dpo.train_dpo
     try:
         with training_progress() as progress:
-            report = train(data, base, out_path, progress=progress, **options)
+            report = train(data, base, out_path, options, progress=progress)
     except (ArenaError, ValueError, OSError) as error:
         fail(str(error))
     _print_training(report, as_json)
@@ -169,93 +162,44 @@ def _print_training(report: dict[str, Any], as_json: bool) -> None:
 
 
 DATA_HELP = "file from `arena export preferences`"
-STEPS = typer.Option(10, help="optimizer steps")
-LR = typer.Option(5e-6, help="learning rate")
-BATCH = typer.Option(2, "--batch-size", help="rows per step")
-ACCUM = typer.Option(1, "--grad-accum", help="gradient accumulation steps")
-MAXLEN = typer.Option(1024, "--max-length", help="tokens per sequence; longer prompts are dropped")
-SEED = typer.Option(0, help="training seed")
-NO_EVAL = typer.Option(False, "--no-eval", help="skip the evaluation on the test split")
-OVERWRITE = typer.Option(False, help="allow writing into a non-empty --out")
-DEVICE = typer.Option("auto", help="cpu | cuda | auto (CUDA when available; bf16 there)")
-FULL = typer.Option(False, "--full", help="full fine-tuning (saves a whole model) instead of a LoRA adapter")
-RANK = typer.Option(8, "--lora-rank", help="LoRA rank")
+BASE = typer.Option("local:smollm2", help="model to start from: local:smollm2 or local:PATH")
+MODEL_OUT = typer.Option(..., "--out", help="folder for the adapter (then usable as local:DIR)")
 AS_JSON = json_flag("print the training report as JSON")
 
 
 @train_app.command("dpo")
-def train_dpo_cmd(
-    data: str = typer.Option(..., "--data", help=DATA_HELP + " (--kind step or outcome)"),
-    base: str = typer.Option("local:smollm2", help="model to start from: local:smollm2 or local:PATH"),
-    out_path: str = typer.Option(..., "--out", help="folder for the adapter (then usable as local:DIR)"),
-    loss: str = typer.Option("sigmoid", help="sigmoid (DPO) | ipo | sppo_hard | robust | ... (TRL's DPOConfig "
-                                             "loss types) | simpo (TRL's CPO trainer)"),
-    steps: int = STEPS, lr: float = LR,
-    beta: float = typer.Option(0.1, help="beta (DPO: strength of the KL anchor to the base model)"),
-    batch_size: int = BATCH, grad_accum: int = ACCUM, max_length: int = MAXLEN, seed: int = SEED,
-    no_eval: bool = NO_EVAL, overwrite: bool = OVERWRITE, device: str = DEVICE, full: bool = FULL,
-    lora_rank: int = RANK, as_json: bool = AS_JSON,
-) -> None:
+@command("options", DPOOptions)
+def train_dpo_cmd(data: str = typer.Option(..., "--data", help=DATA_HELP + " (--kind step or outcome)"),
+                  base: str = BASE, out_path: str = MODEL_OUT, options: DPOOptions = GENERATED,
+                  as_json: bool = AS_JSON) -> None:
     """Train a local model on preference pairs (TRL: DPO losses or SimPO); the folder plays as local:DIR."""
-    _run_training("dpo", data, base, out_path, as_json, loss=loss, **_train_options(
-        steps, lr, beta, batch_size, grad_accum, max_length, seed, no_eval, overwrite, device, full, lora_rank))
+    _run_training("dpo", data, base, out_path, as_json, options)
 
 
 @train_app.command("kto")
-def train_kto_cmd(
-    data: str = typer.Option(..., "--data", help=DATA_HELP + " (--kind kto)"),
-    base: str = typer.Option("local:smollm2", help="model to start from: local:smollm2 or local:PATH"),
-    out_path: str = typer.Option(..., "--out", help="folder for the adapter (then usable as local:DIR)"),
-    steps: int = STEPS, lr: float = LR, beta: float = typer.Option(0.1, help="KTO beta"),
-    batch_size: int = BATCH, grad_accum: int = ACCUM, max_length: int = MAXLEN, seed: int = SEED,
-    no_eval: bool = NO_EVAL, overwrite: bool = OVERWRITE, device: str = DEVICE, full: bool = FULL,
-    lora_rank: int = RANK, as_json: bool = AS_JSON,
-) -> None:
+@command("options", DPOOptions, exclude=("loss", "simpo_gamma"))
+def train_kto_cmd(data: str = typer.Option(..., "--data", help=DATA_HELP + " (--kind kto)"),
+                  base: str = BASE, out_path: str = MODEL_OUT, options: DPOOptions = GENERATED,
+                  as_json: bool = AS_JSON) -> None:
     """Train a local model with KTO (TRL) on labelled completions; the folder plays as local:DIR."""
-    _run_training("kto", data, base, out_path, as_json, **_train_options(
-        steps, lr, beta, batch_size, grad_accum, max_length, seed, no_eval, overwrite, device, full, lora_rank))
+    _run_training("kto", data, base, out_path, as_json, options)
 
 
+@command("options", SelfPlayOptions)
 def selfplay_cmd(
     game: str = typer.Option(..., "--game", "-g", help="game spec, e.g. kuhn-poker or tictactoe"),
     iterations: int = typer.Option(1, help="play -> export -> train -> evaluate iterations"),
     out_path: str = typer.Option("selfplay", "--out", help="folder for the store, pairs, adapters and report.html"),
-    base: str = typer.Option("local:smollm2", help="model to improve: local:smollm2 or local:PATH"),
-    baseline: list[str] = typer.Option(None, "--baseline", "-b", help="fixed anchors (repeatable) [random]"),
-    games_per_pair: int = typer.Option(8, "--games-per-pair", "-n", help="play: games against each pool member"),
-    eval_seeds: int = typer.Option(16, "--eval-seeds", help="evaluation: fresh seeds (a mirrored pair each)"),
-    llm_params: str = typer.Option("mode=choice", "--llm-params", help="added to every LLM spec"),
-    kind: str = typer.Option("step", help="pairs: step | outcome"),
-    rollout: str = typer.Option("players", help="step values: players | random | cfr | mcts:simulations=N | a spec"),
-    rollouts: int = typer.Option(8, help="step: rollouts per candidate action"),
-    min_margin: float = typer.Option(2.0, "--min-margin", help="keep pairs whose gap > this many SEs"),
-    min_gap: float = typer.Option(0.0, "--min-gap", help="and whose gap > this (score units)"),
-    experts: bool = typer.Option(False, "--experts", help="also train on the anchors' moves (expert iteration)"),
-    test_split: float = typer.Option(0.2, "--test-split", help="share of prompts held out for ranking accuracy"),
-    loss: str = typer.Option("sigmoid", help="TRL DPO loss type or simpo"),
-    steps: int = typer.Option(20, help="training steps per iteration"),
-    lr: float = typer.Option(1e-4, help="learning rate (LoRA)"),
-    beta: float = typer.Option(0.1, help="DPO beta"),
-    batch_size: int = typer.Option(4, "--batch-size", help="pairs per step"),
-    full: bool = FULL, device: str = DEVICE,
-    elo0: float = typer.Option(0.0, help="SPRT H0 Elo difference"),
-    elo1: float = typer.Option(50.0, help="SPRT H1 Elo difference"),
-    seed: int = typer.Option(0, help="seed (evaluation seeds are derived from it and never played in training)"),
+    options: SelfPlayOptions = GENERATED,
     as_json: bool = json_flag("print the summary as JSON"),
 ) -> None:
     """Self-play: play a pool, build step pairs from game values, train, evaluate on fresh seeds (CIs, SPRT)."""
     quiet_libraries()
     from arena.errors import ArenaError
-    from arena.spec import SpecError
-    from arena.train.selfplay import BASELINES, selfplay
+    from arena.train.selfplay import selfplay
     try:
-        summary = selfplay(game, iterations, out_path, progress=lambda m: err.print(m, highlight=False),
-                           base=base, baselines=baseline or list(BASELINES), games_per_pair=games_per_pair,
-                           eval_seeds=eval_seeds, llm_params=llm_params, kind=kind, rollout=rollout,
-                           rollouts=rollouts, min_margin=min_margin, min_gap=min_gap, experts=experts,
-                           test_split=test_split, loss=loss, steps=steps, lr=lr, beta=beta, batch_size=batch_size,
-                           lora=not full, device=device, elo0=elo0, elo1=elo1, seed=seed)
-    except (ArenaError, ValueError, SpecError, OSError) as error:
+        summary = selfplay(game, iterations, out_path, options, progress=lambda m: err.print(m, highlight=False))
+    except (ArenaError, ValueError, OSError) as error:
         fail(str(error))
     if as_json:
         sys.stdout.write(jsonsafe.dumps(summary, indent=2, default=str) + "\n")

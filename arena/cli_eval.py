@@ -8,9 +8,11 @@ import typer
 from rich.markup import escape
 
 from arena import jsonsafe
+from arena.cli_options import GENERATED, command
 from arena.console import err, fail, json_flag, out
 from arena.spec import SpecError
 from arena.store import Store, StoreError
+from arena.tournaments.compare import CompareParams
 from arena.tournaments.sprt import Verdict
 
 
@@ -23,15 +25,11 @@ def _verdict_text(v: Verdict, a: str, b: str, elo0: float, elo1: float) -> str:
             f"LLR {v.llr:.2f} in [{v.lower:.2f}, {v.upper:.2f}]")
 
 
+@command("params", CompareParams)
 def compare_cmd(a: str = typer.Argument(None, help="agent spec A [NAME=]KIND[:key=value,...]"),
                 b: str = typer.Argument(None, help="agent spec B"),
                 game: str = typer.Option(None, "--game", "-g", help="two-player game spec"),
-                elo0: float = typer.Option(0.0, help="H0: A is no better than this (logistic Elo)"),
-                elo1: float = typer.Option(20.0, help="H1: A is better by at least this"),
-                alpha: float = typer.Option(0.05, help="false-positive rate (accepting H1 when H0 holds)"),
-                beta: float = typer.Option(0.05, help="false-negative rate (accepting H0 when H1 holds)"),
-                batch: int = typer.Option(8, help="pairs played between two looks at the test"),
-                max_pairs: int = typer.Option(1000, "--max-pairs", help="stop undecided after this many pairs"),
+                params: CompareParams = GENERATED,
                 seed: int = typer.Option(0, help="run seed (pair p plays seed f(seed, p) twice)"),
                 db: str = typer.Option("arena.db", help="SQLite store"),
                 resume: str = typer.Option(None, help="continue this compare run"),
@@ -46,7 +44,6 @@ def compare_cmd(a: str = typer.Argument(None, help="agent spec A [NAME=]KIND[:ke
         else:
             if not (a and b and game):
                 raise SpecError("give two agents and --game (or --resume RUN_ID)")
-            params = compare.CompareParams(elo0, elo1, alpha, beta, batch, max_pairs)
             run_id = compare.start(store, a, b, game, params, seed)
         err.print(f"compare run {run_id} (resume with `arena compare --resume {run_id} --db {db}`)", highlight=False)
         names = compare.RunConfig.from_dict(store.run_config(run_id)).agents

@@ -5,9 +5,13 @@ Registered on the main app by one line in :mod:`arena.cli` (``register(app)``).
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
+from arena.cli_options import GENERATED, command
 from arena.console import err, fail
+from arena.tournaments.config import RunConfig
 
 
 def seat_specs(game: str, opponents: list[str], seat: int) -> list[str]:
@@ -31,24 +35,20 @@ def seat_specs(game: str, opponents: list[str], seat: int) -> list[str]:
     return specs
 
 
+@command("overrides", RunConfig, only=("seed", "time_limit", "retries", "fallback"), partial=True)
 def play_cmd(game: str = typer.Argument(..., help="game spec ID[:key=value,...]"),
              agent: list[str] = typer.Option(None, "--agent", "-a", help="opponent agent spec; repeatable"),
              seat: int = typer.Option(0, help="your seat (0 moves first in most games)"),
-             seed: int = typer.Option(0, help="run seed (the deal, colours, and random opponents)"),
-             time_limit: float = typer.Option(None, "--time-limit", help="seconds per move, for everyone [none]"),
-             retries: int = typer.Option(2, help="re-asks after an illegal answer before the fallback"),
-             fallback: str = typer.Option("random", help="after the retries: random (legal action) or forfeit"),
+             overrides: dict[str, Any] = GENERATED,
              db: str = typer.Option("arena.db", help="SQLite store the game is kept in")) -> None:
     """Play a game yourself against agents in this terminal (stored like any match; see `arena report`)."""
     from arena.spec import SpecError
     from arena.store import Store, StoreError
-    from arena.tournaments.config import RunConfig
     from arena.tournaments.runner import execute, new_run
     try:
         specs = seat_specs(game, agent or [], seat)
         store = Store(db)
-        config = RunConfig(games=[game], agents=specs, games_per_pair=1, seed=seed, time_limit=time_limit,
-                           retries=retries, fallback=fallback, concurrency=1)
+        config = RunConfig(games=[game], agents=specs, games_per_pair=1, concurrency=1, **overrides)
         run_id = new_run(store, config)
         try:
             execute(store, run_id)

@@ -18,11 +18,12 @@ from rich.table import Table
 
 from arena import jsonsafe
 from arena.cli_board import PRIOR_HELP, print_document
+from arena.cli_options import GENERATED, command
 from arena.console import err, fail, json_flag, out
 from arena.tournaments.core import DEFAULT_PRIOR
 from arena.errors import ArenaError
 from arena.store import PlannedMatch, Store
-from arena.tournaments.config import build_config
+from arena.tournaments.config import RunConfig, build_config
 from arena.tournaments.interrupt import EXIT_INTERRUPTED, Interrupted, resume_command, sigint_stops
 from arena.tournaments.live import LiveBoard
 from arena.tournaments.runner import Resolved, describe, execute, new_run, resolve, resume as prepare_resume
@@ -33,42 +34,16 @@ def register(app: typer.Typer) -> None:
     app.command("run")(run)
 
 
+@command("overrides", RunConfig, partial=True)
 def run(
     spec: str = typer.Argument(None, help="tournament spec file (TOML); flags override it"),
-    game: list[str] = typer.Option(None, "--game", "-g", help="game spec ID[:key=value,...]; repeatable"),
-    agent: list[str] = typer.Option(None, "--agent", "-a", help="agent spec [NAME=]KIND[:key=value,...]; repeatable"),
-    games_per_pair: int = typer.Option(None, "--games-per-pair", "-n", help="games per pair (seats alternate) [2]"),
-    schedule: str = typer.Option(None, help="round-robin | gauntlet | swiss [round-robin]"),
-    successive: bool = typer.Option(None, "--successive/--parallel-pairs", metavar="",
-                                    help="play each pair's games one after another (learning agents) [parallel]"),
-    swap_seats: bool = typer.Option(None, "--swap-seats/--fixed-seats", metavar="", help="alternate seats game by game [swap]"),
-    focus: str = typer.Option(None, help="gauntlet: the agent that meets the field"),
-    swiss_rounds: int = typer.Option(None, "--swiss-rounds", help="swiss: rounds [ceil(log2 agents)]"),
-    seed: int = typer.Option(None, help="run seed; same seed + deterministic agents = same results [0]"),
-    retries: int = typer.Option(None, help="re-asks after an illegal answer before the fallback [2]"),
-    fallback: str = typer.Option(None, help="after the retries: random (legal action) or forfeit [random]"),
-    time_limit: float = typer.Option(None, "--time-limit", help="seconds per move [none]"),
-    workers: int = typer.Option(None, help="local worker processes [1 = this process]"),
-    backend: str = typer.Option(None, help="local | ray [local]"),
-    concurrency: int = typer.Option(None, help="matches in flight at once per process [8]"),
-    strict: bool = typer.Option(False, "--strict", metavar="",
-                                help="any downgrade an agent reports (e.g. choice->generate) ends its match as error"),
-    max_games_per_pair: int = typer.Option(None, "--max-games-per-pair", help="safety bound on -n [1000]"),
-    max_matches: int = typer.Option(None, "--max-matches", help="safety bound on the matches of a run [20000]"),
-    allow_any: bool = typer.Option(None, "--allow-any", metavar="",
-                                   help="seat agents in games they were not built for (experiments)"),
+    overrides: dict[str, Any] = GENERATED,
     db: str = typer.Option("arena.db", help="SQLite store"),
     resume: str = typer.Option(None, help="finish the pending and error matches of this run id"),
     as_json: bool = json_flag("print one JSON document instead of tables"),
     prior: float = typer.Option(DEFAULT_PRIOR, min=0.0, help=PRIOR_HELP),
 ) -> None:
     """Play a tournament (a small quickstart when no spec, game or agent is given)."""
-    overrides = {"games": game, "agents": agent, "games_per_pair": games_per_pair, "schedule": schedule,
-                 "successive": successive, "swap_seats": swap_seats,
-                 "focus": focus, "swiss_rounds": swiss_rounds, "seed": seed, "retries": retries,
-                 "fallback": fallback, "time_limit": time_limit, "workers": workers, "backend": backend,
-                 "concurrency": concurrency, "strict": strict or None, "max_games_per_pair": max_games_per_pair,
-                 "max_matches": max_matches, "allow_any": allow_any}
     try:
         if resume:
             store = Store(db, must_exist=True)

@@ -47,7 +47,7 @@ import random
 import zlib
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from pathlib import Path
 from statistics import fmean
 from typing import Any
@@ -55,6 +55,7 @@ from typing import Any
 from arena.agents.llm import extract_answer
 from arena.export.dataset import as_json, split_of, write_rows
 from arena.export.labels import Prompts, kto_rows, outcome_rows, sft_rows
+from arena.export.options import ExportOptions
 from arena.export.replay import (
     DecisionPoint,
     ResolveGame,
@@ -74,7 +75,6 @@ from arena.export.rows import (
     turn_kind,
 )
 from arena.export.values import (
-    CO_MOVERS,
     RolloutPolicy,
     action_errors,
     deterministic,
@@ -84,6 +84,7 @@ from arena.export.values import (
 )
 from arena.games.hidden import PEEKING, check_peeking, peeks
 from arena.agents.registry import parse_agent
+from arena.options import build
 from arena.store import Store
 from arena.trajectory import Trajectory
 
@@ -98,46 +99,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-KINDS = ("step", "outcome", "kto", "sft")
 Row = dict[str, Any]
-
-
-@dataclass
-class ExportOptions:
-    kind: str = "step"
-    games: list[str] = field(default_factory=list)  # game specs or ids; empty = all
-    run_id: str | None = None
-    agents: list[str] = field(default_factory=list)  # player names or specs whose turns count; empty = all LLMs
-    min_margin: float = 2.0  # step/outcome: keep a pair when gap > min_margin * SE(gap)
-    split: float = 0.0  # fraction of matches in the test split
-    split_seed: str = ""
-    rollouts: int = 16  # step: samples per candidate action
-    rollout: str = "players"  # step: players (their recorded agents) | random | mcts[:simulations=N] | a spec
-    co_movers: str = "policy"  # step: the other movers of a simultaneous node: policy (re-chosen) | stored
-    candidates: int = 0  # step: at most this many legal actions per turn (the played one included); 0 = all
-    sample: float = 1.0  # step: probability that an LLM turn becomes a decision point
-    max_points: int = 0  # step: at most this many decision points per match; 0 = no limit
-    free_text_samples: int = 0  # step: candidates for a free-text turn (the stored reply + n-1 samples)
-    sampler: str = ""  # step: agent spec sampling free-text candidates (default: the player's own spec)
-    sample_temperature: float = 1.0
-    seed: int = 0
-    min_gap: float = 0.0  # step/outcome: a pair's gap must also exceed this (score units; alone when deterministic)
-    allow_peeking: bool = False  # step: value hidden-information games without determinize (marked +peeking)
-    experts: bool = False  # also export the seats that sent no prompt (MCTS, CFR, scripted) as if an LLM held them
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"unknown kind {self.kind!r}; valid: {', '.join(KINDS)}")
-        if self.co_movers not in CO_MOVERS:
-            raise ValueError(f"unknown co_movers {self.co_movers!r}; valid: {', '.join(CO_MOVERS)}")
-        if self.rollouts < 1:
-            raise ValueError("rollouts must be at least 1")
-        if not 0.0 < self.sample <= 1.0:
-            raise ValueError(f"sample must be in (0, 1], got {self.sample}")
-        for name in ("candidates", "max_points", "free_text_samples"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0")
-        split_of("", self.split)  # validates the fraction
 
 
 @dataclass
@@ -163,10 +125,7 @@ def export_preferences(store: Store | str | Path, out: str | Path | None = None,
     ``resolve_game(game_spec) -> make_state(seed)`` rebuilds a stored game for replay
     (default: the registry); pass one for games that are not registered.
     """
-    known = {f.name for f in fields(ExportOptions)}
-    if set(overrides) - known:
-        raise TypeError(f"unknown option(s) {', '.join(sorted(set(overrides) - known))}")
-    opts = ExportOptions(**{**(options.__dict__ if options else {}), **overrides})
+    opts = build(ExportOptions, overrides, options)
     owned = not isinstance(store, Store)
     db = Store(store, must_exist=True) if owned else store
     try:

@@ -50,6 +50,7 @@ from statistics import fmean, stdev
 from typing import Any
 
 from arena.agents.base import Turn, ask, reset_agent
+from arena.export.options import CO_MOVERS
 from arena.export.replay import DecisionPoint
 from arena.games.base import CHANCE, State
 from arena.agents.registry import AgentSpec, parse_agent
@@ -141,9 +142,6 @@ class _AgentActor:
 # --- estimation ---------------------------------------------------------------------------
 def has_determinize(state: State) -> bool:
     return callable(getattr(state, "determinize", None))
-
-
-CO_MOVERS = ("policy", "stored")
 
 
 async def _rollout(point: DecisionPoint, action: str, r: int, policy: RolloutPolicy, seed: int,

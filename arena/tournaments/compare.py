@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+from arena.options import option
 from arena.spec import SpecError
 from arena.store import PlannedMatch, Store
 from arena.tournaments.config import RunConfig
@@ -33,12 +34,14 @@ TABLE = "CREATE TABLE IF NOT EXISTS compare_runs (run_id TEXT PRIMARY KEY, param
 
 @dataclass(frozen=True)
 class CompareParams:
-    elo0: float = 0.0
-    elo1: float = 20.0
-    alpha: float = 0.05
-    beta: float = 0.05
-    batch: int = 8  # pairs per batch
-    max_pairs: int = 1000
+    """The sequential test's parameters (the ``arena compare`` options)."""
+
+    elo0: float = option(0.0, "H0: A is no better than this (logistic Elo)")
+    elo1: float = option(20.0, "H1: A is better by at least this")
+    alpha: float = option(0.05, "false-positive rate (accepting H1 when H0 holds)")
+    beta: float = option(0.05, "false-negative rate (accepting H0 when H1 holds)")
+    batch: int = option(8, "pairs played between two looks at the test")
+    max_pairs: int = option(1000, "stop undecided after this many pairs")
 
     def __post_init__(self) -> None:
         if not self.elo0 < self.elo1:

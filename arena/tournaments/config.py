@@ -34,11 +34,12 @@ from __future__ import annotations
 import math
 import types
 import typing
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from arena.match import Policy
+from arena.options import option
 from arena.spec import SpecError
 from arena.tomlfile import read_toml
 
@@ -51,25 +52,32 @@ BACKENDS = ("local", "ray")
 
 @dataclass
 class RunConfig:
-    games: list[str] = field(default_factory=lambda: list(QUICKSTART_GAMES))
-    agents: list[str] = field(default_factory=lambda: list(QUICKSTART_AGENTS))
-    schedule: str = "round-robin"
-    focus: str = ""
-    swiss_rounds: int = 0
-    games_per_pair: int = 2
-    successive: bool = False
-    swap_seats: bool = True
-    seed: int = 0
-    workers: int = 1
-    backend: str = "local"
-    concurrency: int = 8
-    time_limit: float | None = None
-    retries: int = 2
-    fallback: str = "random"
-    max_games_per_pair: int = 1000
-    max_matches: int = 20000
-    allow_any: bool = False
-    strict: bool = False
+    """A tournament: the spec file's keys and the ``arena run`` options (flags win over the file)."""
+
+    games: list[str] = option(factory=lambda: list(QUICKSTART_GAMES), help="game spec ID[:key=value,...]; repeatable",
+                              flags=("--game", "-g"))
+    agents: list[str] = option(factory=lambda: list(QUICKSTART_AGENTS), flags=("--agent", "-a"),
+                               help="agent spec [NAME=]KIND[:key=value,...]; repeatable")
+    schedule: str = option("round-robin", "round-robin | gauntlet | swiss")
+    focus: str = option("", "gauntlet: the agent that meets the field")
+    swiss_rounds: int = option(0, "swiss: rounds [ceil(log2 agents)]")
+    games_per_pair: int = option(2, "games per pair (seats alternate)", flags=("--games-per-pair", "-n"))
+    successive: bool = option(False, "play each pair's games one after another (learning agents) [parallel]",
+                              flags=("--successive/--parallel-pairs",))
+    swap_seats: bool = option(True, "alternate seats game by game [swap]", flags=("--swap-seats/--fixed-seats",))
+    seed: int = option(0, "run seed; same seed + deterministic agents = same results")
+    workers: int = option(1, "local worker processes [1 = this process]")
+    backend: str = option("local", "local | ray")
+    concurrency: int = option(8, "matches in flight at once per process")
+    time_limit: float | None = option(None, "seconds per move [none]")
+    retries: int = option(2, "re-asks after an illegal answer before the fallback")
+    fallback: str = option("random", "after the retries: random (legal action) or forfeit")
+    max_games_per_pair: int = option(1000, "safety bound on -n")
+    max_matches: int = option(20000, "safety bound on the matches of a run")
+    allow_any: bool = option(False, "seat agents in games they were not built for (experiments)",
+                             flags=("--allow-any",))
+    strict: bool = option(False, "any downgrade an agent reports (e.g. choice->generate) ends its match as error",
+                          flags=("--strict",))
 
     def __post_init__(self) -> None:
         check_types(self.__dict__, "config")

@@ -30,11 +30,12 @@ import re
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from arena.atomic import atomic_dir, write_text
+from arena.options import build
 from arena.train.common import (
     RANKING_LIMIT,
     Progress,
@@ -50,6 +51,7 @@ from arena.train.common import (
     resolve_device,
     save_trained,
 )
+from arena.train.options import DPOOptions
 
 log = logging.getLogger(__name__)
 PAIR_COLUMNS = ("prompt", "chosen", "rejected")
@@ -67,31 +69,6 @@ def dpo_losses() -> list[str]:
 
 def valid_losses() -> list[str]:
     return dpo_losses() + list(EXTRA_LOSSES)
-
-
-@dataclass
-class DPOOptions:
-    steps: int = 10
-    lr: float = 5e-6
-    beta: float = 0.1
-    batch_size: int = 2
-    grad_accum: int = 1
-    max_length: int = 1024
-    seed: int = 0
-    evaluate: bool = True  # evaluate on the file's test split when it has one
-    device: str = "auto"  # cpu | cuda | auto
-    overwrite: bool = False
-    loss: str = "sigmoid"  # a DPOConfig loss_type, or simpo
-    lora: bool = True  # False: full fine-tuning
-    lora_rank: int = 8
-    simpo_gamma: float = 0.5
-
-    def __post_init__(self) -> None:
-        for name in ("steps", "batch_size", "grad_accum", "max_length", "lora_rank"):
-            if getattr(self, name) < 1:
-                raise TrainingError(f"{name.replace('_', '-')} must be at least 1")
-        if self.lr <= 0 or self.beta <= 0:
-            raise TrainingError("lr and beta must be positive")
 
 
 def load_pairs(path: str | Path, split: str = "train", columns: tuple[str, ...] = PAIR_COLUMNS) -> Any:
@@ -128,10 +105,7 @@ def measure(tokenizer: Any, data: Any, max_length: int) -> tuple[list[int], int,
 
 
 def _options(options: DPOOptions | None, overrides: dict[str, Any]) -> DPOOptions:
-    known = {f.name for f in fields(DPOOptions)}
-    if set(overrides) - known:
-        raise TypeError(f"unknown option(s) {', '.join(sorted(set(overrides) - known))}")
-    return DPOOptions(**{**(asdict(options) if options else {}), **overrides})
+    return build(DPOOptions, overrides, options)
 
 
 def train_dpo(data: str | Path, base: str, out: str | Path, options: DPOOptions | None = None,

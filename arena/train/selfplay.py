@@ -25,15 +25,17 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from arena.export.preferences import export_preferences
 from arena.games.registry import game_info, parse_game
+from arena.options import build, flat
 from arena.store import Store
 from arena.tournaments.config import RunConfig
 from arena.tournaments.runner import execute, new_run
+from arena.train.dpo import train_dpo
 from arena.train.evaluate import (
     eval_seeds,
     mirrored_pairs,
@@ -42,45 +44,11 @@ from arena.train.evaluate import (
     sprt,
     summarize,
 )
+from arena.train.options import BASELINES, SelfPlayOptions
 
+__all__ = ["BASELINES", "SelfPlayOptions", "selfplay"]
 log = logging.getLogger(__name__)
-BASELINES = ["random"]
 Progress = Callable[[str], None]
-
-
-@dataclass
-class SelfPlayOptions:
-    base: str = "local:smollm2"
-    baselines: list[str] = field(default_factory=lambda: list(BASELINES))  # the fixed anchors
-    games_per_pair: int = 8  # play: matches of the model against each member of the pool
-    eval_seeds: int = 16  # evaluation: fresh seeds, two mirrored matches each per opponent
-    llm_params: str = "mode=choice"
-    kind: str = "step"
-    rollout: str = "players"
-    rollouts: int = 8
-    min_margin: float = 2.0
-    min_gap: float = 0.0
-    experts: bool = False
-    test_split: float = 0.2
-    steps: int = 20
-    lr: float = 1e-4
-    beta: float = 0.1
-    loss: str = "sigmoid"
-    batch_size: int = 4
-    max_length: int = 1024
-    lora: bool = True
-    device: str = "auto"
-    seed: int = 0
-    concurrency: int = 8
-    bootstrap: int = 2000
-    elo0: float = 0.0
-    elo1: float = 50.0
-
-    def __post_init__(self) -> None:
-        if self.kind not in ("step", "outcome"):
-            raise ValueError(f"self-play trains on pairs: kind must be step or outcome, not {self.kind!r}")
-        if self.eval_seeds < 2 or self.games_per_pair < 1:
-            raise ValueError("eval-seeds must be at least 2 and games-per-pair at least 1")
 
 
 def _llm(name: str, model: str, params: str) -> str:
@@ -95,10 +63,7 @@ def _anchor_name(spec: str) -> str:
 def selfplay(game: str, iterations: int = 1, out_dir: str | Path = "selfplay", options: SelfPlayOptions | None = None,
              progress: Progress | None = None, **overrides: Any) -> dict[str, Any]:
     """Run ``iterations`` of play -> export -> train -> evaluate; returns the summary (also ``summary.json``)."""
-    known = {f.name for f in fields(SelfPlayOptions)}
-    if set(overrides) - known:
-        raise TypeError(f"unknown option(s) {', '.join(sorted(set(overrides) - known))}")
-    opts = SelfPlayOptions(**{**(asdict(options) if options else {}), **overrides})
+    opts = build(SelfPlayOptions, overrides, options)
     if iterations < 1:
         raise ValueError("iterations must be at least 1")
     parse_game(game)  # a bad spec fails before anything runs
@@ -109,7 +74,7 @@ def selfplay(game: str, iterations: int = 1, out_dir: str | Path = "selfplay", o
     chance = game_info(game.partition(":")[0]).chance
     seeds = eval_seeds(opts.eval_seeds, opts.seed * 100_000)
     anchors = [_anchor_name(a) for a in opts.baselines]
-    summary: dict[str, Any] = {"game": game, "options": asdict(opts), "eval_seeds": seeds, "anchors": anchors,
+    summary: dict[str, Any] = {"game": game, "options": flat(opts), "eval_seeds": seeds, "anchors": anchors,
                                "iterations": []}
     try:
         say(f"baseline: base model vs {', '.join(anchors)} on {len(seeds)} fresh seeds (mirrored)")
@@ -139,7 +104,6 @@ def selfplay(game: str, iterations: int = 1, out_dir: str | Path = "selfplay", o
 def _iteration(store: Store, game: str, it: int, current: str, pool: list[str], folder: Path,
                opts: SelfPlayOptions, say: Progress, seeds: list[int], chance: bool,
                base_rows: dict[str, tuple[list[dict[str, Any]], int]]) -> dict[str, Any]:
-    from arena.train.dpo import train_dpo
     folder.mkdir(parents=True, exist_ok=True)
     seed = opts.seed * 1000 + it
     opponents = [_llm(f"iter-{k}" if k else "base", m, opts.llm_params) for k, m in enumerate(pool)]
@@ -152,12 +116,11 @@ def _iteration(store: Store, game: str, it: int, current: str, pool: list[str], 
     leaked = {int(store.trajectory(m).seed) for m in store.match_players(play_run)} & set(seeds)
     if leaked:
         raise RuntimeError(f"play seeds {sorted(leaked)} collide with evaluation seeds; change --seed")
-    say(f"iteration {it}: exporting {opts.kind} pairs ({opts.rollout} values{', experts' if opts.experts else ''})")
-    agents = [] if opts.experts else ["model"]
-    exported = export_preferences(store, folder / "pairs.jsonl", kind=opts.kind, run_id=play_run, agents=agents,
-                                  rollout=opts.rollout, rollouts=opts.rollouts, min_margin=opts.min_margin,
-                                  min_gap=opts.min_gap, experts=opts.experts, split=opts.test_split,
-                                  split_seed=str(seed), seed=seed)
+    say(f"iteration {it}: exporting {opts.export.kind} pairs ({opts.export.rollout} values"
+        f"{', experts' if opts.export.experts else ''})")
+    agents = [] if opts.export.experts else ["model"]
+    exported = export_preferences(store, folder / "pairs.jsonl", replace(
+        opts.export, run_id=play_run, agents=agents, split_seed=str(seed), seed=seed))
     record: dict[str, Any] = {"iteration": it, "from_model": current, "play_run": play_run,
                               "pairs": len(exported.rows), "export": dict(exported.stats),
                               "export_summary": exported.summary(), "data": str(exported.path), "model": None}
@@ -165,11 +128,9 @@ def _iteration(store: Store, game: str, it: int, current: str, pool: list[str], 
     if not train_rows:
         say(f"iteration {it}: no training pair ({exported.summary()}); the model is not trained")
         return record
-    say(f"iteration {it}: {opts.loss} on {train_rows} pairs ({len(exported.rows) - train_rows} held out), "
-        f"{opts.steps} steps")
-    report = train_dpo(exported.path, current, folder / "model", steps=opts.steps, lr=opts.lr, beta=opts.beta,
-                       loss=opts.loss, batch_size=opts.batch_size, max_length=opts.max_length, seed=seed,
-                       lora=opts.lora, device=opts.device)
+    say(f"iteration {it}: {opts.train.loss} on {train_rows} pairs ({len(exported.rows) - train_rows} held out), "
+        f"{opts.train.steps} steps")
+    report = train_dpo(exported.path, current, folder / "model", replace(opts.train, seed=seed))
     record.update(model=str(folder / "model"), train={k: report[k] for k in (
         "trained_pairs", "test_pairs", "steps", "train_loss", "losses", "reward_margins", "reward_accuracies",
         "ranking_accuracy", "eval", "seconds", "size_mb", "loss")})
