@@ -160,7 +160,7 @@ def print_document(document: dict[str, Any], overall: bool = False) -> None:
 def analysis_table(analysis: dict[str, Any]) -> Table:
     """One analysis of a game (``{"title", "columns", "rows", "labels"}``) as a table: its leading
     ``labels`` columns are text (left), the others numbers (right)."""
-    table = Table(title=escape(analysis["title"]), title_justify="left")
+    table = Table(title=escape(analysis["title"]), title_justify="left", min_width=len(analysis["title"]))
     for i, col in enumerate(analysis["columns"]):
         table.add_column(escape(col), justify="left" if i < analysis.get("labels", 1) else "right")
     for row in analysis["rows"]:
