@@ -183,3 +183,19 @@ def test_store_document_of_a_game_no_longer_installed(tmp_path: Path) -> None:
     doc = store_document(store, run_id, n_boot=20)
     assert {r["agent"] for r in doc["leaderboard"]} == {"tit-for-tat", "always-defect"}
     assert "analyses" not in doc and "metric_columns" not in doc
+
+
+def test_summarising_a_game_imports_only_its_own_hooks(tmp_path: Path) -> None:
+    """The hooks are resolved per game summarised: a prisoner's dilemma leaderboard loads no other game."""
+    import subprocess
+    import sys
+    code = ("import sys; from arena.store import Store; from arena.tournaments.config import RunConfig; "
+            "from arena.tournaments.runner import execute, new_run; "
+            "from arena.tournaments.summary import store_document; "
+            f"s = Store({str(tmp_path / 'pd.db')!r}); "
+            "r = new_run(s, RunConfig(games=['prisoners-dilemma:rounds=2'], agents=['tit-for-tat', 'always-defect'])); "
+            "execute(s, r); doc = store_document(s, r, n_boot=20); "
+            "print(doc['metric_columns'][0]['label'], sorted(m for m in ('pokerkit', 'arena.games.poker', "
+            "'arena.games.werewolf', 'arena.games.negotiation', 'arena.tournaments.teams') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
+    assert out.stdout.strip() == "coop []"
