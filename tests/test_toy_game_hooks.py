@@ -151,20 +151,15 @@ def test_a_toy_game_brings_its_metric_and_table(plugin: dict[str, str], tmp_path
     assert '<td class="t">greedy</td>' in board and "<td>100%</td>" in board and "<td>33%</td>" in board
 
 
-def test_analysis_tables_are_checked() -> None:
+def test_analysis_tables_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     """A table cannot take one of the document's own keys, nor have rows of the wrong width."""
     def stealing(results: Sequence[Result], options: AnalysisOptions) -> AnalysisTable:
         return AnalysisTable("leaderboard", "steals a key", ["x"], [[1]])
 
     info = GameInfo("toy-steal", PickState, analyses=(stealing, totals))
     result = (0, "toy-steal", [Player(0, "a", "a"), Player(1, "b", "b")], Outcome([1.0, 3.0], [2, 1], metrics={"total": 4}))
-    import arena.tournaments.analyses as analyses
-    original = analyses.game_hooks
-    try:
-        analyses.game_hooks = lambda game: (info.metric_columns, info.analyses)  # type: ignore[assignment]
-        tables = run_analyses([result], AnalysisOptions(), RESERVED)
-    finally:
-        analyses.game_hooks = original
+    monkeypatch.setattr("arena.tournaments.analyses.game_hooks", lambda game: (info.metric_columns, info.analyses))
+    tables = run_analyses([result], AnalysisOptions(), RESERVED)
     assert [t.key for t in tables] == ["toy_totals"]
     with pytest.raises(ValueError, match="every row needs 2 cells"):
         AnalysisTable("k", "t", ["a", "b"], [[1]])
@@ -199,3 +194,20 @@ def test_summarising_a_game_imports_only_its_own_hooks(tmp_path: Path) -> None:
             "'arena.games.werewolf', 'arena.games.negotiation', 'arena.tournaments.teams') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
     assert out.stdout.strip() == "coop []"
+
+
+def test_deal_price_table_known_values() -> None:
+    """The negotiation family's hook: the k-th game of each pair, mean and sample std of the prices."""
+    from arena.games.negotiation import deal_price_table
+    a, b, c = Player(0, "a", "a"), Player(1, "b", "b"), Player(1, "c", "c")
+
+    def deal(price: float | None) -> Outcome:
+        return Outcome([1.0, 1.0], [1, 1], metrics={"deal": int(price is not None), "deal_price": price})
+    results = [(0, "bargaining", [a, b], deal(10.0)), (1, "bargaining", [a, c], deal(14.0)),
+               (2, "bargaining", [a, b], deal(None))]
+    table = deal_price_table(results, AnalysisOptions())
+    assert table is not None and table.key == "iterations"
+    assert table.rows == [["bargaining", 1, 2, "100%", "12.00", "2.83"], ["bargaining", 2, 1, "0%", None, None]]
+    assert table.document_value()[0] == {"game": "bargaining", "iteration": 1, "matches": 2, "deal_rate": 1.0,
+                                         "mean_deal_price": 12.0, "std_deal_price": pytest.approx(8 ** 0.5)}
+    assert deal_price_table([(0, "bargaining", [a, b], Outcome([1.0, 0.0], [1, 2]))], AnalysisOptions()) is None
