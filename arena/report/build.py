@@ -4,9 +4,10 @@ Sections: leaderboard, multi-player ratings, win-rate heatmaps, Elo over games, 
 per game spec (:mod:`arena.report.sections`), one table per analysis the games' hooks return
 (with the games' metric columns in the leaderboards; :mod:`arena.games.analysis`), the list
 of matches, every match's transcript with a visual replay where its game has a visual
-(:mod:`arena.report.replays`), and the results document rendered generically.  Jinja2 templates (autoescape) under
-``templates/``, charts from matplotlib as inline SVG, python-chess SVG boards, a few lines
-of the page's own script, and a Content-Security-Policy that forbids everything else.
+(:mod:`arena.report.replays`), and the results document rendered generically.  Jinja2
+templates (autoescape) under ``templates/``, charts from matplotlib as inline SVG,
+python-chess SVG boards, a few lines of the page's own script, and a Content-Security-Policy
+that forbids everything else.
 
 Size. Each text field of a transcript is cut to ``FIELD_LIMIT`` characters, and to
 ``BIG_FIELD_LIMIT`` when the report covers more than ``BIG_STORE`` matches (the store keeps

@@ -10,7 +10,6 @@ schedule, one table per game spec, one table per analysis the games' hooks retur
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
