@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from arena.trajectory import Outcome, Player
 
@@ -83,8 +83,8 @@ class AnalysisTable:
         return [dict(zip(self.columns, row)) for row in self.rows]
 
 
-Analysis = Callable[[Sequence[Result], AnalysisOptions], Union[AnalysisTable, Sequence[AnalysisTable], None]]
-Getter = Union[str, Callable[[dict[str, Any]], Any]]
+Analysis = Callable[[Sequence[Result], AnalysisOptions], AnalysisTable | Sequence[AnalysisTable] | None]
+Getter = str | Callable[[dict[str, Any]], Any]
 
 
 def from_records(key: str, title: str, records: Sequence[dict[str, Any]],

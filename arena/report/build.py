@@ -141,8 +141,8 @@ def header(store: Store, run_id: str | None, matches: list[MatchRow], limit: int
 def summary(store: Store, run_id: str | None, results: list[Result], rating: Rating) -> dict[str, Any] | None:
     if not results:
         return None
-    from arena.tournaments.stats import agent_stats
     from arena.tournaments.analyses import metric_columns
+    from arena.tournaments.stats import agent_stats
     rows = sections.rated_rows(results, agent_stats(store, run_id), rating)
     multi = any(len(players) > 2 for _, _, players, _ in results)
     per_game = sections.per_game_section(results, rating, lambda game: metric_columns([game]))

@@ -76,7 +76,7 @@ def _run(analysis: Analysis, results: list[Result], options: AnalysisOptions) ->
             if not isinstance(table, AnalysisTable):
                 raise TypeError(f"returned {type(table).__name__}, not an AnalysisTable")
         return tables
-    except Exception as err:  # a game's own analysis must not take the leaderboard down
+    except Exception as err:  # noqa: BLE001 -- a game's own analysis must not take the leaderboard down
         log.warning("analysis %s failed and is left out: %s: %s", _name(analysis), type(err).__name__, err)
         return []
 

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from arena.games.analysis import Result  # (idx, game spec, players, outcome): one stored finished match
+from arena.games.analysis import Result
 from arena.trajectory import Outcome, Player
 
 
