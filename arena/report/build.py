@@ -130,12 +130,12 @@ def header(store: Store, run_id: str | None, matches: list[MatchRow], limit: int
         lines.append(f"run {rid}: games {', '.join(cfg.get('games', []))}; agents {', '.join(cfg.get('agents', []))}; "
                      f"schedule {cfg.get('schedule')}, {cfg.get('games_per_pair')} per pairing, seed "
                      f"{cfg.get('seed')}; {store.count(rid, 'pending')} pending")
-    from arena.report.visuals.chess import piece_defs
-    chess_played = any(m.game.partition(":")[0] in ("chess", "chess960") for m in matches)
+    from arena.report.visuals import page_defs
     return {"title": f"arena report — {run_id or 'all runs'}",
             "heading": f"arena report — {'run ' + run_id if run_id else 'all runs'}", "run_lines": lines,
             "finished": len(matches) - failed, "failed": failed, "big": limit < FIELD_LIMIT, "total": len(matches),
-            "big_store": BIG_STORE, "limit": limit, "piece_defs": piece_defs() if chess_played else ""}
+            "big_store": BIG_STORE, "limit": limit,
+            "page_defs": page_defs(m.game for m in matches)}
 
 
 def summary(store: Store, run_id: str | None, results: list[Result], rating: Rating) -> dict[str, Any] | None:
