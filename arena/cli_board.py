@@ -2,7 +2,8 @@
 
 Mounted on the main app by :func:`mount` (commands ``leaderboard``, ``compare`` and
 ``quality``); :func:`print_document` prints a results document (``arena run``,
-``arena leaderboard``, ``arena rate``).
+``arena leaderboard``, ``arena rate``).  What the games add is drawn as it comes: their
+metric columns (``metric_columns``) in the leaderboards, one table per analysis (``analyses``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from rich.table import Table
 
 from arena import jsonsafe
 from arena.console import fail, json_flag, out
+from arena.games.analysis import MetricColumn, cell
 from arena.store import Store, StoreError
 from arena.tournaments.core import DEFAULT_PRIOR
 from arena.tournaments.summary import store_document
@@ -32,19 +34,28 @@ def _bt(row: dict[str, Any]) -> str:
     return f"{row['bt']:.0f} {_ci(*row['bt_ci'], '.0f')}" if "bt" in row else "-"
 
 
-def _moves(row: dict[str, Any], columns: list[str]) -> list[str]:
-    cells = {"coop": f"{row['metrics']['cooperation_rate']:.0%}" if "cooperation_rate" in row.get("metrics", {})
-             else "-", "illegal": f"{row.get('illegal_rate', 0):.1%}", "fallback": f"{row.get('fallback_rate', 0):.1%}",
+Column = str | MetricColumn  # a move-statistics column, or a game's metric column
+
+
+def _moves(row: dict[str, Any], columns: list[Column]) -> list[str]:
+    cells = {"illegal": f"{row.get('illegal_rate', 0):.1%}", "fallback": f"{row.get('fallback_rate', 0):.1%}",
              "latency": f"{row.get('mean_latency', 0) * 1000:.0f} ms", "tokens": str(row.get("tokens", 0)),
              "move quality": quality_text(row.get("quality")), "forfeits": str(row.get("forfeits", 0)),
              "errors": str(row.get("errors", 0)), "downgrades": str(row.get("downgrades", 0))}
-    return [cells[c] for c in columns]
+    return [c.text(row.get("metrics", {}).get(c.metric)) if isinstance(c, MetricColumn) else cells[c]
+            for c in columns]
 
 
-def move_columns(rows: list[dict[str, Any]]) -> list[str]:
-    """The move-statistics columns worth showing: cooperation where a game measures it, the LLM
-    columns where any agent has a non-zero value."""
-    cols = ["coop"] if any("cooperation_rate" in r.get("metrics", {}) for r in rows) else []
+def _label(column: Column) -> str:
+    return column.label if isinstance(column, MetricColumn) else column
+
+
+def move_columns(rows: list[dict[str, Any]], metrics: list[dict[str, str]] | None = None) -> list[Column]:
+    """The columns worth showing: the games' metric columns (``metrics``, the document's
+    ``metric_columns``) some agent has a value for, the LLM columns where any agent has a
+    non-zero value."""
+    cols: list[Column] = [MetricColumn(**m) for m in metrics or []
+                          if any(m["metric"] in r.get("metrics", {}) for r in rows)]
     keys = {"illegal": "illegal_rate", "fallback": "fallback_rate", "latency": "mean_latency", "tokens": "tokens"}
     # forfeits, errors and downgrades always show: a crash, a provider failure or a silent fallback is never hidden
     return cols + [c for c, k in keys.items() if any(r.get(k) for r in rows)] + ["forfeits", "errors", "downgrades"]
@@ -75,14 +86,15 @@ def game_table(section: dict[str, Any], stats: dict[str, dict[str, Any]]) -> Tab
     Nash averaging and alpha-rank beside the ratings of win/lose games."""
     payoff_first = section["headline"] == "mean payoff"
     rows = [{**stats.get(r["agent"], {}), **r} for r in section["rows"]]
-    extra = move_columns(rows) + (["move quality"] if any(r.get("quality") for r in rows) else [])
+    extra = move_columns(rows, section.get("metric_columns")) + (["move quality"] if any(r.get("quality") for r in rows)
+                                                                 else [])
     meta = {r["agent"]: r for r in section.get("metagame", {}).get("nash", [])}
     alpha = {r["agent"]: r["mass"] for r in section.get("metagame", {}).get("alpharank", [])}
     title = (f"{section['game'] or 'results'} — {section['utility']}: ranked by {section['headline']} "
              f"({section['matches']} matches, {section['distinct']} distinct)")
     head = (["mean payoff [95% CI]", "BT [95% CI]"] if payoff_first
             else ["BT [95% CI]", "rank", "Nash p", "α-rank", "mean payoff"])
-    table = _table(title, ["#", "agent", *head, "games", "distinct", "W", "D", "L", *extra])
+    table = _table(title, ["#", "agent", *head, "games", "distinct", "W", "D", "L", *map(_label, extra)])
     for row in rows:
         if payoff_first:
             cells = [f"{row['mean_payoff']:.2f} {_ci(*row['payoff_ci'], '.2f')}", _bt(row)]
@@ -98,10 +110,10 @@ def game_table(section: dict[str, Any], stats: dict[str, dict[str, Any]]) -> Tab
 
 def overall_table(document: dict[str, Any]) -> Table:
     rows = document["leaderboard"]
-    extra = move_columns(rows)
+    extra = move_columns(rows, document.get("metric_columns"))
     table = _table(f"overall — run {document['run_id'] or 'all'} (all games pooled; scores normalised per game)",
                    ["#", "agent", "games", "distinct", "W", "D", "L", "norm. score", "BT [95% CI]", "rank", "Elo",
-                    *extra])
+                    *map(_label, extra)])
     for i, row in enumerate(rows, 1):
         ranks = "{}-{}".format(*row["rank_interval"]) if "rank_interval" in row else "-"
         table.add_row(str(i), escape(row["agent"]), str(row["games"]), str(row.get("distinct", row["games"])),
@@ -113,7 +125,7 @@ def overall_table(document: dict[str, Any]) -> Table:
 
 def print_document(document: dict[str, Any], overall: bool = False) -> None:
     """The results document on the terminal: one table per game (and the pooled table when ``overall``
-    or when there are no per-game sections), then the game-specific tables and the notes."""
+    or when there are no per-game sections), then the games' analysis tables and the notes."""
     sections = document.get("games") or []
     stats = {r["agent"]: r for r in document["leaderboard"]}
     for section in sections:
@@ -131,7 +143,10 @@ def print_document(document: dict[str, Any], overall: bool = False) -> None:
                       f"{' vs '.join(top['agents'])} ×{top['multiplicity']}), each counted once", highlight=False)
     if overall or not sections:
         out.print(overall_table(document))
-    _extra_tables(document)
+    for analysis in document.get("analyses", []):
+        out.print(analysis_table(analysis))
+        if analysis.get("note"):
+            out.print(analysis["note"], highlight=False)
     if document.get("anchor"):
         where = "the mean rating" if document["anchor"] == "mean" else document["anchor"]
         prior = document.get("prior", DEFAULT_PRIOR)
@@ -142,38 +157,15 @@ def print_document(document: dict[str, Any], overall: bool = False) -> None:
                   "(m=50, α=100).", highlight=False)
 
 
-def _extra_tables(document: dict[str, Any]) -> None:
-    if document.get("duplicate"):
-        dup = Table(title="duplicate poker: big blinds per 100 hands (95% CI over duplicate groups)")
-        for col in ("game", "agent", "bb/100", "95% CI", "mbb/hand", "hands", "groups"):
-            dup.add_column(col, justify="left" if col in ("game", "agent") else "right")
-        for r in document["duplicate"]:
-            dup.add_row(escape(r["game"]), escape(r["agent"]), f"{r['bb_per_100']:.1f}", f"[{r['ci_low']:.1f}, "
-                        f"{r['ci_high']:.1f}]", f"{r['mbb_per_hand']:.0f}", str(r["hands"]), str(r["groups"]))
-        out.print(dup)
-    if document.get("roles"):
-        roles = Table(title="by role (win rate against the role's base rate)")
-        for col in ("agent", "role", "games", "win rate", "base rate", "survival", "vote accuracy"):
-            roles.add_column(col, justify="left" if col in ("agent", "role") else "right")
-        for r in document["roles"]:
-            roles.add_row(escape(r["agent"]), r["role"], str(r["games"]), f"{r['win_rate']:.0%}", f"{r['base_rate']:.0%}",
-                          f"{r['survival']:.0%}", "-" if r["vote_accuracy"] is None else f"{r['vote_accuracy']:.0%}")
-        out.print(roles)
-        team = Table(title="team ratings (role configuration as covariate; 95% CI)")
-        for col in ("agent", "rating", "95% CI"):
-            team.add_column(col, justify="left" if col == "agent" else "right")
-        for r in document["team_ratings"]["ratings"]:
-            team.add_row(escape(r["agent"]), f"{r['rating']:.0f}", f"[{r['ci_low']:.0f}, {r['ci_high']:.0f}]")
-        out.print(team)
-    if document.get("iterations"):
-        its = Table(title="deal price by successive game of each pair")
-        for col in ("game", "game #", "matches", "deal rate", "mean price", "std"):
-            its.add_column(col, justify="left" if col == "game" else "right")
-        for r in document["iterations"]:
-            its.add_row(escape(r["game"]), str(r["iteration"]), str(r["matches"]), f"{r['deal_rate']:.0%}",
-                        "-" if r["mean_deal_price"] is None else f"{r['mean_deal_price']:.2f}",
-                        "-" if r["std_deal_price"] is None else f"{r['std_deal_price']:.2f}")
-        out.print(its)
+def analysis_table(analysis: dict[str, Any]) -> Table:
+    """One analysis of a game (``{"title", "columns", "rows", "labels"}``) as a table: its leading
+    ``labels`` columns are text (left), the others numbers (right)."""
+    table = Table(title=escape(analysis["title"]), title_justify="left", min_width=len(analysis["title"]))
+    for i, col in enumerate(analysis["columns"]):
+        table.add_column(escape(col), justify="left" if i < analysis.get("labels", 1) else "right")
+    for row in analysis["rows"]:
+        table.add_row(*(escape(cell(v)) for v in row))
+    return table
 
 
 def report(store: Store, run_id: str | None, as_json: bool, overall: bool = False, **options: Any) -> None:

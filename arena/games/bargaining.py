@@ -27,6 +27,7 @@ import math
 from typing import Any
 
 from arena.games.base import GameInfo, IllegalAction, State
+from arena.games.negotiation import deal_price_table
 from arena.games.offers import Move, answer_pattern, parse_move
 
 SELLER, BUYER = 0, 1
@@ -180,4 +181,4 @@ GAMES = {"bargaining": GameInfo(
     {"item": "balloon", "list_price": 20.0, "seller_cost": 8.0, "buyer_budget": 20.0, "buyer_target": 10.0,
      "max_turns": 10, "seller_first": True},
     "buyer-seller bargaining in free text with [OFFER $X]/[ACCEPT]/[WALK AWAY] (Fu et al.)",
-    information="imperfect", utility="general-sum")}
+    information="imperfect", utility="general-sum", analyses=(deal_price_table,))}

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from arena.errors import ArenaError
+from arena.games.analysis import Analysis, MetricColumn
 
 CHANCE = -1
 
@@ -202,3 +203,6 @@ class GameInfo:
     chance: bool = False  # the rules draw at random (deals, roles, chance nodes)
     utility: str = "zero-sum"  # "zero-sum" (win/lose) | "general-sum" (payoffs) | "team"
     version: str = "1"  # bumped when the rules or the observation text change
+    # What the game adds to its results (:mod:`arena.games.analysis`; not in the static index):
+    metric_columns: tuple[MetricColumn, ...] = ()  # per-agent leaderboard columns (e.g. cooperation rate)
+    analyses: tuple[Analysis, ...] = ()  # per-game tables of the results document and the report

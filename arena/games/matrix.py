@@ -21,7 +21,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from arena.games.analysis import MetricColumn
 from arena.games.base import IllegalAction, State
+
+#: The repeated games' leaderboard column: how often an agent played the cooperative move.
+COOPERATION = MetricColumn("cooperation_rate", "coop", "percent")
 
 Cell = tuple[float, float]
 NO_MESSAGE = "(no message)"

@@ -20,7 +20,7 @@ from typing import Any
 
 from arena.games.base import GameInfo
 from arena.tomlfile import read_toml
-from arena.games.matrix import MatrixState, Table, symmetric
+from arena.games.matrix import COOPERATION, MatrixState, Table, symmetric
 
 Ranks = tuple[int, int, int, int]  # (top-left, top-right, bottom-left, bottom-right)
 
@@ -142,7 +142,7 @@ def _from_file(seed: int | None = None, file: str = "", rounds: int = 10, cheap_
 
 
 _COMMON = {"rounds": 10, "cheap_talk": False}
-_REPEATED = {"dynamics": "simultaneous", "utility": "general-sum"}
+_REPEATED = {"dynamics": "simultaneous", "utility": "general-sum", "metric_columns": (COOPERATION,)}
 
 
 def _utility(table: Table) -> str:
@@ -160,7 +160,7 @@ GAMES: dict[str, GameInfo] = {
         "akata-battle-of-the-sexes", partial(_akata, "akata-battle-of-the-sexes", (((10, 7), (0, 0)), ((0, 0), (7, 10)))),
         dict(_COMMON), "battle of the sexes as in Akata et al. (J/F labels, 10/7)", **_REPEATED),
     **{name: GameInfo(name, partial(_preset, name), dict(_COMMON), f"repeated {table.description}",
-                      dynamics="simultaneous", utility=_utility(table))
+                      dynamics="simultaneous", utility=_utility(table), metric_columns=(COOPERATION,))
        for name, table in PRESETS.items()},
     "ordinal-2x2": GameInfo("ordinal-2x2", _ordinal, {"number": 1, **_COMMON},
                             "any of the 144 strict ordinal 2x2 games by number (1..144)", **_REPEATED),

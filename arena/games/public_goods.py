@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from arena.games.base import GameInfo, IllegalAction, State
+from arena.games.matrix import COOPERATION
 
 
 class PublicGoodsState(State):
@@ -99,4 +100,5 @@ class PublicGoodsState(State):
 
 GAMES = {"public-goods": GameInfo(
     "public-goods", PublicGoodsState, {"players": 4, "endowment": 10, "multiplier": 1.6, "rounds": 10},
-    "repeated N-player linear public-goods game", players="N", dynamics="simultaneous", utility="general-sum")}
+    "repeated N-player linear public-goods game", players="N", dynamics="simultaneous", utility="general-sum",
+    metric_columns=(COOPERATION,))}

@@ -28,8 +28,10 @@ Card
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
+from arena.games.analysis import AnalysisOptions, AnalysisTable, Result
 from arena.games.base import GameInfo, IllegalAction, State
 
 WOLF, SEER, DOCTOR, VILLAGER = "werewolf", "seer", "doctor", "villager"
@@ -313,9 +315,16 @@ class WerewolfState(State):
                           f"{self.roles.count(DOCTOR)}d"}
 
 
+def team_tables(results: Sequence[Result], options: AnalysisOptions) -> list[AnalysisTable]:
+    """Analysis hook: the per-role table and the team ratings (:mod:`arena.tournaments.teams`, loaded
+    only when werewolf results are summarised)."""
+    from arena.tournaments.teams import team_tables as tables
+    return tables(results, options)
+
+
 GAMES = {"werewolf": GameInfo(
     "werewolf", WerewolfState,
     {"players": 7, "wolves": 0, "seers": 1, "doctors": 1, "discussion_rounds": 1, "tie": "none",
      "reveal_role": True, "self_protect": True, "max_days": 10},
     "social deduction: wolves vs village with night powers, discussion and votes", players="5-9",
-    information="imperfect", dynamics="simultaneous", chance=True, utility="team")}
+    information="imperfect", dynamics="simultaneous", chance=True, utility="team", analyses=(team_tables,))}

@@ -1,11 +1,13 @@
 """The HTML report of a run (or of every run in a store): one self-contained file.
 
 Sections: leaderboard, multi-player ratings, win-rate heatmaps, Elo over games, one table
-per game spec (:mod:`arena.report.sections`), the list of matches, every match's transcript
-with a visual replay where its game has a visual (:mod:`arena.report.replays`), and the
-results document rendered generically.  Jinja2 templates (autoescape) under
-``templates/``, charts from matplotlib as inline SVG, python-chess SVG boards, a few lines
-of the page's own script, and a Content-Security-Policy that forbids everything else.
+per game spec (:mod:`arena.report.sections`), one table per analysis the games' hooks return
+(with the games' metric columns in the leaderboards; :mod:`arena.games.analysis`), the list
+of matches, every match's transcript with a visual replay where its game has a visual
+(:mod:`arena.report.replays`), and the results document rendered generically.  Jinja2
+templates (autoescape) under ``templates/``, charts from matplotlib as inline SVG,
+python-chess SVG boards, a few lines of the page's own script, and a Content-Security-Policy
+that forbids everything else.
 
 Size. Each text field of a transcript is cut to ``FIELD_LIMIT`` characters, and to
 ``BIG_FIELD_LIMIT`` when the report covers more than ``BIG_STORE`` matches (the store keeps
@@ -65,9 +67,11 @@ def build_report(store: Store | str | Path, out: str | Path, run_id: str | None 
     matches = list_matches(store, run_id)
     results = list(store.results(run_id))
     limit = BIG_FIELD_LIMIT if len(matches) > BIG_STORE else FIELD_LIMIT
+    document = results_document(store, run_id, results, rating)
     context = {**header(store, run_id, matches, limit), "summary": summary(store, run_id, results, rating),
                "match_table": match_table(matches), "transcripts": transcripts(store, matches, limit),
-               "document": results_document(store, run_id, results, rating)}
+               "analyses": sections.analysis_section((document or {}).get("analyses", []), slug),
+               "document": sections.generic(document) if document else None}
     with atomic_write(out) as fh:
         for chunk in environment().get_template("page.html.j2").generate(**context):
             fh.write(chunk)
@@ -126,31 +130,32 @@ def header(store: Store, run_id: str | None, matches: list[MatchRow], limit: int
         lines.append(f"run {rid}: games {', '.join(cfg.get('games', []))}; agents {', '.join(cfg.get('agents', []))}; "
                      f"schedule {cfg.get('schedule')}, {cfg.get('games_per_pair')} per pairing, seed "
                      f"{cfg.get('seed')}; {store.count(rid, 'pending')} pending")
-    from arena.report.visuals.chess import piece_defs
-    chess_played = any(m.game.partition(":")[0] in ("chess", "chess960") for m in matches)
+    from arena.report.visuals import page_defs
     return {"title": f"arena report — {run_id or 'all runs'}",
             "heading": f"arena report — {'run ' + run_id if run_id else 'all runs'}", "run_lines": lines,
             "finished": len(matches) - failed, "failed": failed, "big": limit < FIELD_LIMIT, "total": len(matches),
-            "big_store": BIG_STORE, "limit": limit, "piece_defs": piece_defs() if chess_played else ""}
+            "big_store": BIG_STORE, "limit": limit,
+            "page_defs": page_defs(m.game for m in matches)}
 
 
 def summary(store: Store, run_id: str | None, results: list[Result], rating: Rating) -> dict[str, Any] | None:
     if not results:
         return None
+    from arena.tournaments.analyses import metric_columns
     from arena.tournaments.stats import agent_stats
     rows = sections.rated_rows(results, agent_stats(store, run_id), rating)
     multi = any(len(players) > 2 for _, _, players, _ in results)
-    per_game = sections.per_game_section(results, rating)
+    per_game = sections.per_game_section(results, rating, lambda game: metric_columns([game]))
     for g in per_game:
         g["slug"] = slug(g["game"])
-    return {"leaderboard": sections.leaderboard_section(rows, rating),
+    return {"leaderboard": sections.leaderboard_section(rows, rating, metric_columns([r[1] for r in results])),
             "multiplayer": sections.multiplayer_section(results, rating) if multi else None,
             "heatmap": sections.heatmap_section(results, [r["agent"] for r in rows]),
             "elo": sections.elo_section(results), "per_game": per_game}
 
 
 def results_document(store: Store, run_id: str | None, results: list[Result], rating: Rating) -> dict[str, Any] | None:
-    """The results document (``arena leaderboard --json``) drawn key by key, whatever keys it has."""
+    """The results document (``arena leaderboard --json``), None when there is nothing to rate."""
     if not results:
         return None
     from arena.tournaments.summary import store_document
@@ -161,7 +166,7 @@ def results_document(store: Store, run_id: str | None, results: list[Result], ra
     except ValueError as err:
         log.warning("results document left out: %s", err)
         return None
-    return sections.generic(doc)
+    return doc
 
 
 def match_table(matches: list[MatchRow]) -> dict[str, Any]:

@@ -3,17 +3,19 @@
 Leaderboard (Bradley–Terry ratings with 95% bootstrap intervals and rank intervals, W/D/L,
 online Elo, per-agent move statistics), Plackett–Luce and OpenSkill when a game has more
 than two players, observed and BT-predicted win-rate heatmaps, online Elo over the
-schedule, one table per game spec.  A table is ``{"heads", "rows", "id", "left"}``.
+schedule, one table per game spec, one table per analysis the games' hooks return
+(:mod:`arena.games.analysis`; the games' metric columns join the leaderboards).  A table is
+``{"heads", "rows", "id", "left"}``.
 """
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from arena.games.analysis import MetricColumn, cell
 from arena.report import charts
 from arena.tournaments.bt import MEAN, bt_leaderboard, fit_bt, win_matrix
 from arena.tournaments.core import DEFAULT_PRIOR
@@ -79,17 +81,27 @@ def rating_cells(row: dict[str, Any]) -> list[str]:
             f"{row['rank']} ({row['rank_low']}–{row['rank_high']})"]
 
 
-def leaderboard_section(rows: list[dict[str, Any]], rating: Rating) -> dict[str, Any]:
-    coop = any("cooperation_rate" in r.get("metrics", {}) for r in rows)
+def shown_metrics(rows: Sequence[dict[str, Any]], metrics: Sequence[MetricColumn]) -> list[MetricColumn]:
+    """The games' metric columns some row has a value for."""
+    return [m for m in metrics if any(m.metric in r.get("metrics", {}) for r in rows)]
+
+
+def metric_cells(row: dict[str, Any], metrics: Sequence[MetricColumn]) -> list[str]:
+    return [m.text(row.get("metrics", {}).get(m.metric)) for m in metrics]
+
+
+def leaderboard_section(rows: list[dict[str, Any]], rating: Rating,
+                        metrics: Sequence[MetricColumn] = ()) -> dict[str, Any]:
+    """The pooled leaderboard, with the games' ``metrics`` columns after Elo."""
+    metrics = shown_metrics(rows, metrics)
     counts = [k for k in COUNTS if any(k in r for r in rows)]  # counts other parts of arena may add
     heads = ["agent", "#", "BT rating", "95% CI", "rank (95%)", "games", "W", "D", "L", "mean score", "Elo",
-             *(["coop"] if coop else []), "illegal", "fallback", "latency", "tokens", *counts]
+             *(m.label for m in metrics), "illegal", "fallback", "latency", "tokens", *counts]
     body = []
     for i, r in enumerate(rows, 1):
-        metric = r.get("metrics", {}).get("cooperation_rate")
         body.append([r["agent"], str(i), *rating_cells(r), num(r, "games", "d"), num(r, "wins", "d"),
                      num(r, "draws", "d"), num(r, "losses", "d"), num(r, "mean_score", ".2f"),
-                     num(r, "elo", ".0f"), *([("–" if metric is None else f"{metric:.0%}")] if coop else []),
+                     num(r, "elo", ".0f"), *metric_cells(r, metrics),
                      num(r, "illegal_rate", ".1%"), num(r, "fallback_rate", ".1%"),
                      "–" if "mean_latency" not in r else f"{r['mean_latency'] * 1000:.0f} ms",
                      num(r, "tokens", "d"), *(cell(r.get(k)) for k in counts)])
@@ -139,15 +151,20 @@ def elo_section(results: list[Result]) -> Any:
     return charts.lines(series, "matches played (schedule order)", "Elo", "online Elo after each match")
 
 
-def per_game_section(results: list[Result], rating: Rating) -> list[dict[str, Any]]:
+def per_game_section(results: list[Result], rating: Rating,
+                     metrics: Callable[[str], Sequence[MetricColumn]] = lambda game: ()) -> list[dict[str, Any]]:
+    """One section per game spec: its ratings (and Plackett–Luce), with the game's ``metrics(game)`` columns."""
     out = []
     for game in sorted({r[1] for r in results}):
         sub = [r for r in results if r[1] == game]
         local = rating.within(sub)
-        heads = ["agent", "#", "BT rating", "95% CI", "rank (95%)", "games", "W", "D", "L", "mean score", "Elo"]
+        rows = rated_rows(sub, {}, local)
+        shown = shown_metrics(rows, metrics(game))
+        heads = ["agent", "#", "BT rating", "95% CI", "rank (95%)", "games", "W", "D", "L", "mean score", "Elo",
+                 *(m.label for m in shown)]
         body = [[r["agent"], str(i), *rating_cells(r), num(r, "games", "d"), num(r, "wins", "d"),
-                 num(r, "draws", "d"), num(r, "losses", "d"), num(r, "mean_score", ".2f"), num(r, "elo", ".0f")]
-                for i, r in enumerate(rated_rows(sub, {}, local), 1)]
+                 num(r, "draws", "d"), num(r, "losses", "d"), num(r, "mean_score", ".2f"), num(r, "elo", ".0f"),
+                 *metric_cells(r, shown)] for i, r in enumerate(rows, 1)]
         tables = [table(heads, body)]
         if any(len(players) > 2 for _, _, players, _ in sub):
             pl = pl_leaderboard(sub, n_boot=local.n_boot, seed=local.seed, anchor=local.anchor,
@@ -156,6 +173,14 @@ def per_game_section(results: list[Result], rating: Rating) -> list[dict[str, An
                                 [[r["agent"], *rating_cells(r), str(r["games"])] for r in pl]))
         out.append({"game": game, "matches": len(sub), "tables": tables})
     return out
+
+
+def analysis_section(analyses: Sequence[dict[str, Any]], slug: Callable[[str], str]) -> list[dict[str, Any]]:
+    """The games' analysis tables (the results document's ``analyses``), one HTML table each
+    (id ``analysis-KEY``): the leading ``labels`` columns are text."""
+    return [{"id": f"analysis-{slug(a['key'])}", "title": a["title"], "note": a.get("note", ""),
+             "table": table(a["columns"], [[cell(v) for v in row] for row in a["rows"]], f"analysis-{slug(a['key'])}",
+                            left=range(a.get("labels", 1)))} for a in analyses]
 
 
 def generic(value: Any) -> dict[str, Any]:
@@ -169,12 +194,3 @@ def generic(value: Any) -> dict[str, Any]:
     if isinstance(value, dict):
         return {"kind": "map", "items": [(str(k), generic(v)) for k, v in value.items()]}
     return {"kind": "text", "text": cell(value)}
-
-
-def cell(value: Any) -> str:
-    """A JSON value as one table cell."""
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return value if isinstance(value, str) else json.dumps(value, default=str)

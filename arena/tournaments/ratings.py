@@ -11,9 +11,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from arena.games.analysis import Result
 from arena.trajectory import Outcome, Player
-
-Result = tuple[int, str, list[Player], Outcome]
 
 
 def elo_history(results: Iterable[Result], k: float = 32.0,

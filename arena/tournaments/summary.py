@@ -6,6 +6,8 @@ move statistics) and the Bradley–Terry rating with its 95% bootstrap interval 
 rank interval; multi-player results add Plackett–Luce and OpenSkill views. Ratings,
 bootstraps and held-out fits count replicate matches once; ``games`` holds one section
 per game with that game's headline (mean payoff or rating, :mod:`arena.tournaments.headline`).
+What a game adds (its analysis tables and metric columns) comes from the game's own hooks
+(:mod:`arena.tournaments.analyses`): no game is named here.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
+from arena.games.analysis import AnalysisOptions
 from arena.store import Store
+from arena.tournaments.analyses import metric_dicts, run_analyses
 from arena.tournaments.bt import MEAN, fit_bt, win_matrix
 from arena.tournaments.core import DEFAULT_PRIOR
 from arena.tournaments.headline import normalised_scores
@@ -22,7 +26,10 @@ from arena.tournaments.plackett import openskill_ratings, pl_leaderboard
 from arena.tournaments.ratings import Result, leaderboard, pairs
 from arena.tournaments.stats import agent_stats
 from arena.tournaments.replicates import collapse, distinct_per_agent, replicate_groups, stored_results
-from arena.tournaments.teams import role_table, team_ratings
+
+# the document's own keys (an analysis table cannot take one)
+RESERVED = ("run_id", "leaderboard", "pairs", "analyses", "metric_columns", "prior", "replicates", "anchor",
+            "seat_advantage_elo", "win_matrix", "plackett_luce", "openskill", "games", "errors")
 
 
 def document(results: list[Result], stats: dict[str, dict[str, Any]] | None = None, run_id: str | None = None,
@@ -34,18 +41,18 @@ def document(results: list[Result], stats: dict[str, dict[str, Any]] | None = No
     bootstrap. Keys beside the pooled ``leaderboard``: ``prior``, ``replicates`` ({matches, distinct,
     groups}), ``games`` (one section per game, :mod:`arena.tournaments.pergame`); pooled rows add
     ``distinct`` and ``normalised_score``. Ratings, ``win_matrix`` and ``plackett_luce`` are computed
-    from the distinct matches; W/D/L, mean scores and OpenSkill from every match."""
+    from the distinct matches; W/D/L, mean scores and OpenSkill from every match. The games' hooks add
+    ``metric_columns`` (leaderboard columns, also per game section), one key per analysis table (its
+    data) and ``analyses`` (the tables as drawn: key, title, columns, rows, note, labels)."""
     rows = leaderboard(results)
     doc: dict[str, Any] = {"run_id": run_id, "leaderboard": rows, "pairs": pairs(results)}
-    if any(o.metrics.get("duplicate") for _, _, _, o in results):
-        from arena.games.poker.duplicate import duplicate_leaderboard
-        doc["duplicate"] = duplicate_leaderboard(results, n_boot=n_boot, seed=seed)
-    if any("team" in o.metrics for _, _, _, o in results):
-        doc["roles"] = role_table(results)
-        doc["team_ratings"] = team_ratings(results, n_boot=min(n_boot, 200), seed=seed, prior=prior)
-    iterations = deal_price_by_iteration(results)
-    if iterations:
-        doc["iterations"] = iterations
+    tables = run_analyses(results, AnalysisOptions(n_boot, seed, prior), RESERVED)
+    doc.update((t.key, t.document_value()) for t in tables)
+    if tables:
+        doc["analyses"] = [t.as_dict() for t in tables]
+    columns = metric_dicts([r[1] for r in results])
+    if columns:
+        doc["metric_columns"] = columns
     if not results:
         return doc
     names = {r["agent"] for r in rows}
@@ -74,6 +81,8 @@ def document(results: list[Result], stats: dict[str, dict[str, Any]] | None = No
         doc["plackett_luce"] = pl_leaderboard(distinct, n_boot=n_boot, seed=seed, anchor=anchor, prior=prior)
         doc["openskill"] = openskill_ratings(results)
     doc["games"] = game_sections(results, keys, seeds, n_boot=n_boot, seed=seed, anchor=anchor, prior=prior)
+    for section in doc["games"]:
+        section["metric_columns"] = metric_dicts([section["game"]])
     return doc
 
 
@@ -93,26 +102,3 @@ def store_document(store: Store, run_id: str | None = None, **options: Any) -> d
     doc["errors"] = store.error_counts(run_id)
     return doc
 
-
-def deal_price_by_iteration(results: list[Result]) -> list[dict[str, Any]]:
-    """Mean ± std deal price of the k-th game of each pair (games with a ``deal_price`` metric):
-    shows whether successive games (e.g. with a critic's feedback) move the price."""
-    seen: dict[tuple[str, tuple[str, ...]], int] = {}
-    prices: dict[tuple[str, int], list[float]] = {}
-    deals: dict[tuple[str, int], list[int]] = {}
-    for _, game, players, outcome in results:
-        if "deal_price" not in outcome.metrics:
-            continue
-        pair = (game, tuple(sorted(p.name for p in players)))
-        k = seen[pair] = seen.get(pair, 0) + 1
-        deals.setdefault((game, k), []).append(int(outcome.metrics.get("deal", 0)))
-        if outcome.metrics["deal_price"] is not None:
-            prices.setdefault((game, k), []).append(float(outcome.metrics["deal_price"]))
-    rows = []
-    for (game, k), made in sorted(deals.items()):
-        p = prices.get((game, k), [])
-        mean = sum(p) / len(p) if p else None
-        std = (sum((x - mean) ** 2 for x in p) / (len(p) - 1)) ** 0.5 if len(p) > 1 and mean is not None else None
-        rows.append({"game": game, "iteration": k, "matches": len(made), "deal_rate": sum(made) / len(made),
-                     "mean_deal_price": mean, "std_deal_price": std})
-    return rows

@@ -9,15 +9,20 @@
   virtual-draw prior and Newton method as Bradley–Terry); Elo scale, mean at 1500;
   95% intervals by a bootstrap over whole matches.  Draws count half.
 - OpenSkill team ratings (Plackett–Luce model) in schedule order.
+
+:func:`team_tables` is what the werewolf game's analysis hook returns: the role table
+(document key ``roles``) and the team ratings (``team_ratings``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from arena.games.analysis import AnalysisOptions, AnalysisTable, from_records, interval
 from arena.tournaments.core import DEFAULT_PRIOR, ELO_PER_LOGIT, expit, log_expit, to_elo, with_prior
 from arena.tournaments.ratings import Result
 
@@ -133,3 +138,22 @@ def openskill_teams(matches: list[tuple[list[str], list[str], str, float]]) -> l
                 ratings[r.name] = r
     return sorted(({"agent": a, "mu": r.mu, "sigma": r.sigma, "ordinal": r.ordinal()} for a, r in ratings.items()),
                   key=lambda r: -r["ordinal"])
+
+
+def team_tables(results: Sequence[Result], options: AnalysisOptions) -> list[AnalysisTable]:
+    """The role table and the team ratings (at most 200 bootstrap replicates) of the team matches."""
+    results = [r for r in results if "team" in r[3].metrics]
+    if not results:
+        return []
+    roles = from_records("roles", "by role (win rate against the role's base rate)", role_table(results),
+                         [("agent", "agent", ""), ("role", "role", ""), ("games", "games", ""),
+                          ("win rate", "win_rate", ".0%"), ("base rate", "base_rate", ".0%"),
+                          ("survival", "survival", ".0%"), ("vote accuracy", "vote_accuracy", ".0%")], labels=2,
+                         note="base rate: how often that role's team won over all these matches")
+    teams = team_ratings(results, n_boot=min(options.n_boot, 200), seed=options.seed, prior=options.prior)
+    rated = from_records("team_ratings", "team ratings (role configuration as covariate; 95% CI)",
+                         teams.get("ratings", []), [("agent", "agent", ""), ("rating", "rating", ".0f"),
+                                                    ("95% CI", interval("ci_low", "ci_high", ".0f"), "")],
+                         data=teams, note="team Bradley–Terry on the Elo scale, mean 1500; one covariate "
+                                          "per role configuration absorbs how hard the setup is for the village")
+    return [roles, rated]

@@ -10,16 +10,19 @@ in hold'em, the ante (1 chip) in Kuhn and Leduc.
 
 Inputs are the ratings' ``Result`` tuples ``(idx, game, players, outcome)`` (e.g.
 ``Store.results(run_id)``); only matches whose outcome metrics carry ``net``,
-``hands_played`` and ``deal_seed`` are used.
+``hands_played`` and ``deal_seed`` are used.  :func:`duplicate_table` is the poker games'
+analysis hook (document key ``duplicate``: the rows of :func:`duplicate_leaderboard`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
+
+from arena.games.analysis import AnalysisOptions, AnalysisTable, Result, from_records, interval
 
 
 def base_game(spec: str) -> str:
@@ -86,3 +89,16 @@ def duplicate_leaderboard(results: Iterable[Any], n_boot: int = 2000, seed: int 
                          "groups": int((matches[:, a] > 0).sum()),
                          "complete_groups": int(((matches[:, a] > 0) & complete).sum())})
     return sorted(rows, key=lambda r: (r["game"], -r["bb_per_100"], r["agent"]))
+
+
+def duplicate_table(results: Sequence[Result], options: AnalysisOptions) -> AnalysisTable | None:
+    """Analysis hook: bb/100 per agent of the duplicate matches (None when no match was duplicate)."""
+    if not any(o.metrics.get("duplicate") for _, _, _, o in results):
+        return None
+    rows = duplicate_leaderboard(results, n_boot=options.n_boot, seed=options.seed)
+    return from_records("duplicate", "duplicate poker: big blinds per 100 hands (95% CI over duplicate groups)",
+                        rows, [("game", "game", ""), ("agent", "agent", ""), ("bb/100", "bb_per_100", ".1f"),
+                               ("95% CI", interval("ci_low", "ci_high", ".1f"), ""),
+                               ("mbb/hand", "mbb_per_hand", ".0f"), ("hands", "hands", ""),
+                               ("groups", "groups", "")], labels=2,
+                        note="a duplicate group: the same deals with the agents rotated through the seats")

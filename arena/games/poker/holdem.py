@@ -58,6 +58,7 @@ from pokerkit.state import (
 )
 
 from arena.games.base import GameInfo, IllegalAction, State
+from arena.games.poker.duplicate import duplicate_table
 from arena.games.poker.engine import AUTOMATIONS, DECK, MemoHoldem
 from arena.games.poker.grammar import read_action
 from arena.games.poker.limit import copy_rng
@@ -389,4 +390,4 @@ GAMES = {"holdem": GameInfo(
     {"players": 2, "hands": 10, "small_blind": 1, "big_blind": 2, "ante": 0, "stack": 200, "stacks": "",
      "carry_stacks": False, "duplicate": False, "deal_seed": -1},
     "no-limit Texas hold'em, 2-6 players, pokerkit rules; bet N / raise to N / menu; score in big blinds",
-    players="2-6", information="imperfect", chance=True)}
+    players="2-6", information="imperfect", chance=True, analyses=(duplicate_table,))}

@@ -43,6 +43,7 @@ from collections import Counter
 from typing import Any
 
 from arena.games.base import CHANCE, GameInfo, IllegalAction, State, match_choice
+from arena.games.poker.duplicate import duplicate_table
 
 VERBS = {"k": "checks", "b": "bets", "c": "calls", "r": "raises", "f": "folds"}
 CODES = {"check": "k", "bet": "b", "call": "c", "raise": "r", "fold": "f"}
@@ -335,8 +336,8 @@ _PARAMS = {"hands": 1, "duplicate": False, "deal_seed": -1}
 GAMES = {
     "kuhn-poker": GameInfo("kuhn-poker", KuhnState, dict(_PARAMS),
                            "Kuhn poker: 3 cards, one bet; value -1/18 for the first player",
-                           information="imperfect", chance=True),
+                           information="imperfect", chance=True, analyses=(duplicate_table,)),
     "leduc-poker": GameInfo("leduc-poker", LeducState, dict(_PARAMS),
                             "Leduc hold'em: 6 cards, a public card, two limit betting rounds",
-                            information="imperfect", chance=True),
+                            information="imperfect", chance=True, analyses=(duplicate_table,)),
 }

@@ -37,6 +37,9 @@ def piece_defs() -> Markup:
     return Markup(_XMLNS.sub("", _DEFS.search(chess.svg.board(full)).group(0)))  # type: ignore[union-attr]
 
 
+page_defs = piece_defs  # what every page with a chess board includes once (visuals.page_defs)
+
+
 def frame(state: State, viewer: int | None) -> dict[str, Any]:
     board: chess.Board = state.start_board()  # type: ignore[attr-defined]
     for uci in state.moves:  # type: ignore[attr-defined]  # a clone's board has no move stack
