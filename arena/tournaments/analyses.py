@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 
 
 def _hooks(gid: str) -> tuple[tuple[MetricColumn, ...], tuple[Analysis, ...]]:
-    from arena.registry import SpecError, game_info
+    from arena.games.registry import game_info
+    from arena.spec import SpecError
     try:
         info = game_info(gid)
     except (SpecError, ImportError) as err:

@@ -62,7 +62,7 @@ def match_chart(state: State) -> Any:
 def page_defs(games: Iterable[str]) -> Markup:
     """The shared SVG definitions (each visual module's ``page_defs()``) the visuals of these
     stored game specs need, once per page; "" when none needs any."""
-    from arena.registry import parse_game
+    from arena.games.registry import parse_game
     names = set()
     for spec in set(games):
         try:
