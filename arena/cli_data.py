@@ -62,6 +62,9 @@ def export_preferences_cmd(
     rollouts: int = typer.Option(16, help="step: rollouts per candidate action"),
     rollout: str = typer.Option("players", help="step: players (their own agents) | random | mcts[:simulations=N] | "
                                                 "an agent spec"),
+    rollout_batch: int = typer.Option(32, "--rollout-batch",
+                                      help="step: rollouts in flight at once; their pending LLM calls go to the "
+                                           "local model as one batch (1 = one after another)"),
     min_gap: float = typer.Option(0.0, "--min-gap", help="keep a pair only when its gap exceeds this (score units)"),
     allow_peeking: bool = typer.Option(False, "--allow-peeking",
                                        help="step: value hidden-information games without determinize (rows marked)"),
@@ -89,7 +92,7 @@ def export_preferences_cmd(
                                     rollouts=rollouts, rollout=rollout, co_movers=co_movers, candidates=candidates,
                                     sample=sample, max_points=max_points, free_text_samples=free_text_samples,
                                     sampler=sampler, seed=seed, min_gap=min_gap, allow_peeking=allow_peeking,
-                                    experts=experts)
+                                    experts=experts, rollout_batch=rollout_batch)
     except (ArenaError, ValueError, SpecError, StoreError, OSError) as error:
         fail(str(error))
     if as_json:

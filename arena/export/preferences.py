@@ -76,6 +76,7 @@ from arena.export.rows import (
 from arena.export.values import (
     CO_MOVERS,
     RolloutPolicy,
+    RolloutWindow,
     action_errors,
     deterministic,
     estimate,
@@ -112,6 +113,7 @@ class ExportOptions:
     split: float = 0.0  # fraction of matches in the test split
     split_seed: str = ""
     rollouts: int = 16  # step: samples per candidate action
+    rollout_batch: int = 32  # step: rollouts in flight at once (their pending LLM calls batch); 1 = sequential
     rollout: str = "players"  # step: players (their recorded agents) | random | mcts[:simulations=N] | a spec
     co_movers: str = "policy"  # step: the other movers of a simultaneous node: policy (re-chosen) | stored
     candidates: int = 0  # step: at most this many legal actions per turn (the played one included); 0 = all
@@ -132,6 +134,8 @@ class ExportOptions:
             raise ValueError(f"unknown co_movers {self.co_movers!r}; valid: {', '.join(CO_MOVERS)}")
         if self.rollouts < 1:
             raise ValueError("rollouts must be at least 1")
+        if self.rollout_batch < 1:
+            raise ValueError("rollout_batch must be at least 1")
         if not 0.0 < self.sample <= 1.0:
             raise ValueError(f"sample must be in (0, 1], got {self.sample}")
         for name in ("candidates", "max_points", "free_text_samples"):
@@ -213,7 +217,7 @@ def build_rows(trajectories: list[Trajectory], opts: ExportOptions,
 async def _step_rows(trajectories: list[Trajectory], opts: ExportOptions, resolve: ResolveGame,
                      stats: Counter) -> list[Row]:
     policy = RolloutPolicy(opts.rollout)
-    rows: list[Row] = []
+    window = RolloutWindow(opts.rollout_batch, opts.rollouts)  # rollouts in flight across points and matches
     for traj in trajectories:
         kinds = {s.index: turn_kind(traj, s, opts.agents, opts.experts, stats) for s in traj.steps}
         if not any(kinds.values()):
@@ -226,10 +230,9 @@ async def _step_rows(trajectories: list[Trajectory], opts: ExportOptions, resolv
             stats["peeking_matches"] += 1
         chosen = _sample_points([p for p in points if kinds[p.step.index]], opts, traj.match_id)
         stats["decision_points"] += len(chosen)
-        for row in await asyncio.gather(*(_point_row(p, opts, policy, stats) for p in chosen)):
-            if row is not None:
-                rows.append(row)
-    return rows
+        for p in chosen:
+            await window.submit(_point_row(p, opts, policy, stats, window.limit))
+    return [row for row in await window.results() if row is not None]
 
 
 def _sample_points(points: list[DecisionPoint], opts: ExportOptions, match_id: str) -> list[DecisionPoint]:
@@ -241,14 +244,15 @@ def _sample_points(points: list[DecisionPoint], opts: ExportOptions, match_id: s
     return keep
 
 
-async def _point_row(point: DecisionPoint, opts: ExportOptions, policy: RolloutPolicy, stats: Counter) -> Row | None:
+async def _point_row(point: DecisionPoint, opts: ExportOptions, policy: RolloutPolicy, stats: Counter,
+                     limit: asyncio.Semaphore | None = None) -> Row | None:
     step = point.step
     prompt = prompt_of(step) if step.messages else llm_prompt(point.state, point.player)
     candidates = await _candidates(point, prompt, opts, stats)
     if len(candidates) < 2:
         stats["points_single_candidate"] += 1
         return None
-    samples = await estimate(point, list(candidates), policy, opts.rollouts, opts.seed, opts.co_movers)
+    samples = await estimate(point, list(candidates), policy, opts.rollouts, opts.seed, opts.co_movers, limit)
     fixed = deterministic(samples)
     if fixed:
         stats["points_deterministic"] += 1
