@@ -42,7 +42,7 @@ class Jittery:
         cls.pending += 1
         cls.peak = max(cls.peak, cls.pending)
         try:
-            for _ in range(random.randrange(4)):  # the global random: the interleaving is not seeded
+            for _ in range(1 + random.randrange(4)):  # the global random: the interleaving is not seeded
                 await asyncio.sleep(0)
         finally:
             cls.pending -= 1

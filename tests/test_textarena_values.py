@@ -109,14 +109,15 @@ def test_a_perfect_textarena_game_exports_step_values_without_allow_peeking(
     store = Store(tmp_path / "ta.db")
     execute(store, new_run(store, RunConfig(games=["textarena:TicTacToe-v0"], agents=[f"x={TRIAL}", f"o={TRIAL}"],
                                             games_per_pair=1, seed=0)))
-    options = dict(kind="step", rollout=TRIAL, rollouts=2, free_text_samples=5, sampler=f"{HERE}:CellSampler:"
-                   "isolate=false", min_margin=0.0, agents=["x"], max_points=2)
+    # 9 samples with consecutive seeds: every cell is offered, so every free cell is a candidate
+    options = dict(kind="step", rollout=TRIAL, rollouts=2, free_text_samples=10, sampler=f"{HERE}:CellSampler:"
+                   "isolate=false", min_margin=0.0, agents=["x"])
     result = export_preferences(store, **options)
     assert result.rows and result.stats["peeking_matches"] == 0
     for row in result.rows:
         assert row["value_source"] == f"rollout:{TRIAL}+deterministic"  # no +peeking, no determinize needed
         values = json.loads(row["values"])
-        assert set(values.values()) <= {-1.0, 0.0, 1.0} and len(values) >= 2
+        assert set(values.values()) <= {-1.0, 0.0, 1.0} and len(values) == 9 - row["turn"]  # every free cell
     monkeypatch.setattr(kinds, "PERFECT", frozenset())  # the test can fail: marked imperfect, it is refused
     with pytest.raises(PeekingRefused, match="textarena:TicTacToe-v0 has hidden information"):
         export_preferences(store, **options)

@@ -19,6 +19,8 @@ Kinds:
   default rollout policy is the players' own recorded agents (``random`` only when asked).  At a
   simultaneous node the other movers choose again by the rollout policy (``co_movers``).
   Hidden-information games are valued through ``determinize`` or refused (``allow_peeking``).
+  Up to ``rollout_batch`` rollouts run at once, across decision points and matches, so the
+  LLM decisions pending together reach a local model as one batch (1: one after another).
 - ``outcome`` -- the same prompt met in different matches with different actions: the
   action with the best mean final return vs the worst, same margin rule (unpaired SE).
 - ``kto`` -- every LLM turn (``prompt``, ``completion``, ``label``): label = the player's

@@ -60,6 +60,7 @@ from statistics import fmean, stdev
 from typing import Any
 
 from arena.agents.base import Turn, ask, reset_agent
+from arena.agents.hooks import close_agent
 from arena.export.replay import DecisionPoint
 from arena.games.base import CHANCE, State
 from arena.registry import AgentSpec, SpecError, parse_agent, split_params
@@ -172,6 +173,17 @@ async def _play_out(point: DecisionPoint, action: str, r: int, policy: RolloutPo
     s = point.state.determinize(p, rng) if determinized else point.state.clone()  # type: ignore[attr-defined]
     s.rng = random.Random(rng.getrandbits(64))
     actors = policy.actors(point.traj, rng.getrandbits(31), rng)
+    try:
+        return await _continue(point, s, action, actors, determinized, co_movers)
+    finally:  # an isolated agent's process ends with its rollout, not at garbage collection
+        for actor in actors:
+            close_agent(getattr(actor, "agent", None))
+
+
+async def _continue(point: DecisionPoint, s: State, action: str, actors: list[Actor], determinized: bool,
+                    co_movers: str) -> float:
+    """Play the node with ``action`` for the point's player, then the game to its end; the player's return."""
+    p = point.player
     if determinized or co_movers == "policy":
         movers = s.to_move() if determinized else [st.player for st in point.node]  # roles may have moved
         others = [m for m in movers if m != p]
