@@ -173,3 +173,19 @@ def test_indian_poker_redraws_the_own_card_and_keeps_the_rank_shown() -> None:
         rank = ["2", "3", "4", "5", "6", "7", "8", "9", "10", "J", "Q", "K", "A"][cards[me] % 13]
         assert f"Your opponent's card is: {rank}\n" in det.observation(1 - me) + "\n"
     assert len({d.env.state.game_state["player_cards"][me] for d in draws}) > 10
+
+
+def test_textarena_chance_follows_a_replaced_rng() -> None:
+    """Rollouts and search hand a clone a fresh ``rng``: Pig Dice's next roll is then redrawn, not replayed."""
+    state = parse_game("textarena:PigDice-v0-short").make(0)
+    me = state.to_move()[0]
+
+    def roll(seed: int | None) -> str:
+        twin = state.clone()
+        if seed is not None:
+            twin.rng = random.Random(seed)
+        twin.apply(me, twin.parse(me, "[roll]"))
+        return twin.observation(me)
+    assert len({roll(None) for _ in range(5)}) == 1  # a plain clone replays TextArena's own generator
+    rolls = [roll(seed) for seed in range(20)]
+    assert len(set(rolls)) >= 3 and rolls == [roll(seed) for seed in range(20)]
