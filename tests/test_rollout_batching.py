@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
+from typer.testing import CliRunner
 
 from arena.agents.base import Decision, Turn
 from arena.agents.llm import LLMAgent
@@ -72,9 +74,20 @@ def test_rollouts_run_rollout_batch_at_a_time_and_give_the_sequential_values(tmp
     assert _values(store, 7, rollouts=4)[0] == sequential
 
 
-def test_rollout_batch_must_be_positive() -> None:
+def test_rollout_batch_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="rollout_batch must be at least 1"):
         ExportOptions(rollout_batch=0)
+    from arena import cli_data
+    app = typer.Typer()
+    cli_data.mount(app)
+    store = _store(tmp_path / "c.db", "tic-tac-toe", [f"j={JITTERY}", "random"])
+    out = tmp_path / "p.jsonl"
+    bad = CliRunner().invoke(app, ["export", "preferences", "--db", store.path, "--out", str(out),
+                                   "--rollout-batch", "0"])
+    assert bad.exit_code == 2 and "rollout_batch must be at least 1" in bad.output and not out.exists()
+    done = CliRunner().invoke(app, ["export", "preferences", "--db", store.path, "--out", str(out), "--rollout-batch",
+                                    "3", "--rollouts", "2", "--min-margin", "0", "--json"])
+    assert done.exit_code == 0 and json.loads(done.stdout.strip().splitlines()[-1])["rows"] > 0, done.output
 
 
 @pytest.mark.slow  # ~40 s on a loaded 2-core machine
