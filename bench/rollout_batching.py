@@ -26,12 +26,12 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import arena.agents.backends.local as local  # noqa: E402
-from arena.export.preferences import export_preferences  # noqa: E402
-from arena.store import Store  # noqa: E402
-from arena.tournaments.config import RunConfig  # noqa: E402
-from arena.tournaments.runner import execute, new_run  # noqa: E402
-from bench._report import load_line, spread  # noqa: E402
+from arena.agents.backends import local
+from arena.export.preferences import export_preferences
+from arena.store import Store
+from arena.tournaments.config import RunConfig
+from arena.tournaments.runner import execute, new_run
+from bench._report import load_line, spread
 
 SIZES: Counter = Counter()
 _EXECUTE = local._execute

@@ -93,7 +93,7 @@ def test_rollout_batch_must_be_positive(tmp_path: Path) -> None:
 @pytest.mark.slow  # ~40 s on a loaded 2-core machine
 def test_smollm2_rollout_decisions_go_to_the_model_as_one_batch(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    import arena.agents.backends.local as local
+    from arena.agents.backends import local
     sizes: Counter = Counter()
     execute_batch = local._execute
 

@@ -110,8 +110,8 @@ def test_a_perfect_textarena_game_exports_step_values_without_allow_peeking(
     execute(store, new_run(store, RunConfig(games=["textarena:TicTacToe-v0"], agents=[f"x={TRIAL}", f"o={TRIAL}"],
                                             games_per_pair=1, seed=0)))
     # 9 samples with consecutive seeds: every cell is offered, so every free cell is a candidate
-    options = dict(kind="step", rollout=TRIAL, rollouts=2, free_text_samples=10, sampler=f"{HERE}:CellSampler:"
-                   "isolate=false", min_margin=0.0, agents=["x"])
+    options: dict[str, Any] = {"kind": "step", "rollout": TRIAL, "rollouts": 2, "free_text_samples": 10,
+                               "sampler": f"{HERE}:CellSampler:isolate=false", "min_margin": 0.0, "agents": ["x"]}
     result = export_preferences(store, **options)
     assert result.rows and result.stats["peeking_matches"] == 0
     for row in result.rows:
