@@ -122,6 +122,9 @@ def check_state_access(state: State, game: str, agent: Any) -> None:
 
 def _is_imperfect(state: State, game: str) -> bool:
     from arena.games.registry import game_info
+    own = getattr(state, "information", None)  # a State's own say first (a TextArena board made blind)
+    if own in ("perfect", "imperfect"):
+        return own == "imperfect"
     for game_id in dict.fromkeys([state.game_id, game.split(":")[0], ":".join(game.split(":")[:2])]):
         try:
             return game_info(game_id).information == "imperfect"

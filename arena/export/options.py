@@ -29,6 +29,8 @@ class ExportOptions:
     split: float = option(0.0, "share of prompts in the test split (a 'split' column; no test prompt is in train)")
     split_seed: str = option("", "salt of the split")
     rollouts: int = option(16, "step: rollouts per candidate action")
+    rollout_batch: int = option(32, "step: rollouts in flight at once; their pending LLM calls go to the local "
+                                "model as one batch (1 = one after another)", flags=("--rollout-batch",))
     rollout: str = option("players", "step: players (their own agents) | random | mcts[:simulations=N] | cfr | "
                                      "an agent spec")
     co_movers: str = option("policy", "step: other movers of a simultaneous node: policy (re-chosen) | stored")
@@ -53,6 +55,8 @@ class ExportOptions:
             raise ValueError(f"unknown co_movers {self.co_movers!r}; valid: {', '.join(CO_MOVERS)}")
         if self.rollouts < 1:
             raise ValueError("rollouts must be at least 1")
+        if self.rollout_batch < 1:
+            raise ValueError("rollout_batch must be at least 1")
         if not 0.0 < self.sample <= 1.0:
             raise ValueError(f"sample must be in (0, 1], got {self.sample}")
         for name in ("candidates", "max_points", "free_text_samples"):

@@ -19,6 +19,8 @@ Kinds:
   default rollout policy is the players' own recorded agents (``random`` only when asked).  At a
   simultaneous node the other movers choose again by the rollout policy (``co_movers``).
   Hidden-information games are valued through ``determinize`` or refused (``allow_peeking``).
+  Up to ``rollout_batch`` rollouts run at once, across decision points and matches, so the
+  LLM decisions pending together reach a local model as one batch (1: one after another).
 - ``outcome`` -- the same prompt met in different matches with different actions: the
   action with the best mean final return vs the worst, same margin rule (unpaired SE).
 - ``kto`` -- every LLM turn (``prompt``, ``completion``, ``label``): label = the player's
@@ -76,6 +78,7 @@ from arena.export.rows import (
 )
 from arena.export.values import (
     RolloutPolicy,
+    RolloutWindow,
     action_errors,
     deterministic,
     estimate,
@@ -172,7 +175,7 @@ def build_rows(trajectories: list[Trajectory], opts: ExportOptions,
 async def _step_rows(trajectories: list[Trajectory], opts: ExportOptions, resolve: ResolveGame,
                      stats: Counter) -> list[Row]:
     policy = RolloutPolicy(opts.rollout)
-    rows: list[Row] = []
+    window = RolloutWindow(opts.rollout_batch, opts.rollouts)  # rollouts in flight across points and matches
     for traj in trajectories:
         kinds = {s.index: turn_kind(traj, s, opts.agents, opts.experts, stats) for s in traj.steps}
         if not any(kinds.values()):
@@ -185,10 +188,9 @@ async def _step_rows(trajectories: list[Trajectory], opts: ExportOptions, resolv
             stats["peeking_matches"] += 1
         chosen = _sample_points([p for p in points if kinds[p.step.index]], opts, traj.match_id)
         stats["decision_points"] += len(chosen)
-        for row in await asyncio.gather(*(_point_row(p, opts, policy, stats) for p in chosen)):
-            if row is not None:
-                rows.append(row)
-    return rows
+        for p in chosen:
+            await window.submit(_point_row(p, opts, policy, stats, window.limit))
+    return [row for row in await window.results() if row is not None]
 
 
 def _sample_points(points: list[DecisionPoint], opts: ExportOptions, match_id: str) -> list[DecisionPoint]:
@@ -200,14 +202,15 @@ def _sample_points(points: list[DecisionPoint], opts: ExportOptions, match_id: s
     return keep
 
 
-async def _point_row(point: DecisionPoint, opts: ExportOptions, policy: RolloutPolicy, stats: Counter) -> Row | None:
+async def _point_row(point: DecisionPoint, opts: ExportOptions, policy: RolloutPolicy, stats: Counter,
+                     limit: asyncio.Semaphore | None = None) -> Row | None:
     step = point.step
     prompt = prompt_of(step) if step.messages else llm_prompt(point.state, point.player)
     candidates = await _candidates(point, prompt, opts, stats)
     if len(candidates) < 2:
         stats["points_single_candidate"] += 1
         return None
-    samples = await estimate(point, list(candidates), policy, opts.rollouts, opts.seed, opts.co_movers)
+    samples = await estimate(point, list(candidates), policy, opts.rollouts, opts.seed, opts.co_movers, limit)
     fixed = deterministic(samples)
     if fixed:
         stats["points_deterministic"] += 1

@@ -35,6 +35,16 @@ A hidden-information game without ``determinize`` is refused by the export
 (:mod:`arena.games.hidden`) unless ``allow_peeking``: then the rollouts start from the true state
 and every row's ``value_source`` ends in ``+peeking``.
 
+**Batched rollouts.** The rollouts of a decision point (every candidate x every rollout) run as
+concurrent asyncio tasks through the agents' async ``aact`` path, at most ``limit`` of them at a
+time (an :class:`asyncio.Semaphore` the caller may share across decision points, e.g. the export's
+``--rollout-batch``).  The LLM decisions that are pending at the same moment reach the local
+backend together and its batcher (:mod:`arena.agents.backends.local`) serves them as one
+left-padded forward pass; ``limit`` of 1 is the sequential path (one rollout after another).
+Each rollout keeps its own seeds (and every seat its own fallback generator), so the values
+do not depend on the batching: identical to the sequential path for scripted policies, and for
+LLM policies up to the float rounding of a batched forward pass (an exact tie may flip).
+
 **Pairs.** :func:`select_pair` keeps best vs worst only when the gap exceeds ``min_margin``
 standard errors of the gap (MCTS-DPO / step-level Q-value preference style).
 """
@@ -50,10 +60,11 @@ from statistics import fmean, stdev
 from typing import Any
 
 from arena.agents.base import Turn, ask, reset_agent
+from arena.agents.hooks import close_agent
+from arena.agents.registry import AgentSpec, parse_agent
 from arena.export.options import CO_MOVERS
 from arena.export.replay import DecisionPoint
 from arena.games.base import CHANCE, State
-from arena.agents.registry import AgentSpec, parse_agent
 from arena.spec import SpecError, split_params
 from arena.trajectory import Trajectory
 
@@ -103,7 +114,8 @@ class RolloutPolicy:
             agent = self._agent_spec(spec).make()
             reset_agent(agent, {"match_id": f"{traj.match_id}/rollout", "seed": seed, "player": seat,
                                 "game": traj.game, "num_players": n})
-            actors.append(_AgentActor(agent, rng, f"{traj.match_id}/rollout"))
+            # each seat its own fallback generator: simultaneous movers may resume in any order
+            actors.append(_AgentActor(agent, random.Random(rng.getrandbits(64)), f"{traj.match_id}/rollout"))
         return actors
 
 
@@ -145,13 +157,32 @@ def has_determinize(state: State) -> bool:
 
 
 async def _rollout(point: DecisionPoint, action: str, r: int, policy: RolloutPolicy, seed: int,
-                   co_movers: str) -> float:
+                   co_movers: str, limit: asyncio.Semaphore | None = None) -> float:
+    if limit is None:
+        return await _play_out(point, action, r, policy, seed, co_movers)
+    async with limit:
+        return await _play_out(point, action, r, policy, seed, co_movers)
+
+
+async def _play_out(point: DecisionPoint, action: str, r: int, policy: RolloutPolicy, seed: int,
+                    co_movers: str) -> float:
     p = point.player
     rng = random.Random(f"{seed}:{point.traj.match_id}:{point.step.index}:{r}")
     determinized = has_determinize(point.state)
     s = point.state.determinize(p, rng) if determinized else point.state.clone()  # type: ignore[attr-defined]
     s.rng = random.Random(rng.getrandbits(64))
     actors = policy.actors(point.traj, rng.getrandbits(31), rng)
+    try:
+        return await _continue(point, s, action, actors, determinized, co_movers)
+    finally:  # an isolated agent's process ends with its rollout, not at garbage collection
+        for actor in actors:
+            close_agent(getattr(actor, "agent", None))
+
+
+async def _continue(point: DecisionPoint, s: State, action: str, actors: list[Actor], determinized: bool,
+                    co_movers: str) -> float:
+    """Play the node with ``action`` for the point's player, then the game to its end; the player's return."""
+    p = point.player
     if determinized or co_movers == "policy":
         movers = s.to_move() if determinized else [st.player for st in point.node]  # roles may have moved
         others = [m for m in movers if m != p]
@@ -191,15 +222,43 @@ def _mcts_samples(point: DecisionPoint, candidates: list[str], policy: RolloutPo
 
 
 async def estimate(point: DecisionPoint, candidates: list[str], policy: RolloutPolicy, rollouts: int,
-                   seed: int = 0, co_movers: str = "policy") -> dict[str, list[float]]:
-    """Per candidate action, ``rollouts`` samples of the player's return (sample ``r`` shares seeds)."""
+                   seed: int = 0, co_movers: str = "policy",
+                   limit: asyncio.Semaphore | None = None) -> dict[str, list[float]]:
+    """Per candidate action, ``rollouts`` samples of the player's return (sample ``r`` shares seeds).
+
+    The rollouts run concurrently, at most ``limit`` at a time when given (see "Batched rollouts")."""
     if co_movers not in CO_MOVERS:
         raise ValueError(f"unknown co_movers {co_movers!r}; valid: {', '.join(CO_MOVERS)}")
     if policy.is_mcts:
         return _mcts_samples(point, candidates, policy, rollouts, seed)
-    jobs = [_rollout(point, a, r, policy, seed, co_movers) for a in candidates for r in range(rollouts)]
+    jobs = [_rollout(point, a, r, policy, seed, co_movers, limit) for a in candidates for r in range(rollouts)]
     flat = await asyncio.gather(*jobs)
     return {a: list(flat[i * rollouts:(i + 1) * rollouts]) for i, a in enumerate(candidates)}
+
+
+class RolloutWindow:
+    """Decision points valued concurrently, with at most ``size`` rollouts in flight in all.
+
+    ``limit`` is the semaphore to hand to :func:`estimate`; :meth:`submit` starts a decision
+    point's coroutine once fewer than ``size / rollouts + 1`` are running (enough to keep the
+    window full across point and match boundaries without holding every point of a store at
+    once); :meth:`results` returns their results in submission order."""
+
+    def __init__(self, size: int, rollouts: int) -> None:
+        if size < 1:
+            raise ValueError(f"rollout batch must be at least 1, got {size}")
+        self.limit = asyncio.Semaphore(size)
+        self._points = asyncio.Semaphore(-(-size // max(rollouts, 1)) + 1)
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    async def submit(self, job: Awaitable[Any]) -> None:
+        await self._points.acquire()
+        task = asyncio.ensure_future(job)
+        task.add_done_callback(lambda _: self._points.release())
+        self._tasks.append(task)
+
+    async def results(self) -> list[Any]:
+        return list(await asyncio.gather(*self._tasks))
 
 
 # --- pairs --------------------------------------------------------------------------------

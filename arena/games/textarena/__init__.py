@@ -24,6 +24,11 @@ Card (TextArena 0.7.4, https://github.com/LeonGuertler/TextArena):
   into TextArena runs under a lock with the global generators swapped for this game's own saved
   states (seeded from the State's rng) and swapped back after, so the arena's global random is
   untouched and the same seed gives the same game.  Prints are swallowed.
+- **information**: perfect for the families that hide nothing (:mod:`.kinds`: the board games with the
+  board shown, Pig Dice), else imperfect; Kuhn and Indian poker have ``determinize``
+  (:mod:`.determinize`); the other imperfect ones are refused by search and step values unless peeking
+  is allowed.  Replacing the State's ``rng`` (rollouts, search do) reseeds TextArena's generators from
+  it, so the env's chance (dice, later deals) is redrawn too, not replayed from the true game.
 - **clone**: a deep copy (raw TextArena envs hold plain data); an env that cannot be deep-copied is
   re-made from its seed and the action log replayed.
 - **refused**, with a one-line reason: games that need the network, an LLM judge or downloads (a

@@ -24,6 +24,7 @@ import numpy as np
 from arena.cache import cache_dir
 from arena.errors import ArenaError
 from arena.games.base import GameInfo
+from arena.games.textarena import kinds
 
 PREFIX = "textarena:"
 MAX_PLAYERS = 15
@@ -266,11 +267,12 @@ def game_info(game_id: str) -> GameInfo:
     spec = textarena_spec(env_id)
 
     def make(seed: int | None = None, **params: Any) -> Any:
-        from arena.games.textarena.state import TextArenaState
-        return TextArenaState(env_id, seed=seed, **params)
-    # hidden state unknown in general: imperfect until an env is shown to hide nothing
+        from arena.games.textarena.determinize import make_state
+        return make_state(env_id, seed=seed, **params)
+    # imperfect unless the family is known to hide nothing (arena.games.textarena.kinds)
     return GameInfo(PREFIX + env_id, make, dict(spec.params), spec.summary, _players_text(spec.players),
-                    information="imperfect", chance=True, utility="general-sum")
+                    information=kinds.information(spec.family, spec.kwargs), chance=kinds.chance(spec.family),
+                    utility="general-sum")
 
 
 @cache

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import random
 import re
 from collections.abc import Callable
 from typing import Any
 
 from arena.games.base import IllegalAction, State
+from arena.games.textarena import kinds
 from arena.games.textarena.catalog import (PREFIX, STALL, _Generators, _inside, _players_text, _textarena,
                                            textarena_spec)
 
@@ -49,6 +51,7 @@ class TextArenaState(State):
         self.game_id = PREFIX + env_id
         self._spec = spec
         self._kwargs = {**spec.kwargs, **{k: _typed(v, spec.params[k]) for k, v in params.items()}}
+        self.information = kinds.information(spec.family, self._kwargs)  # e.g. a board made blind by is_open=false
         self._seed = self.rng.getrandbits(31)
         self._restart()
 
@@ -64,6 +67,18 @@ class TextArenaState(State):
             self.env = self._spec.factory(**self._kwargs)
             self.env.reset(num_players=self.num_players, seed=self._seed)
         self._drain()
+
+    @property
+    def rng(self) -> random.Random:
+        return self._rng
+
+    @rng.setter
+    def rng(self, value: random.Random) -> None:
+        """A generator handed in after the start (rollouts, search) also reseeds TextArena's private
+        generators from one draw of it, so TextArena's chance (dice, later deals) follows it too."""
+        self._rng = value
+        if "_gens" in self.__dict__:
+            self._gens = _Generators(value.getrandbits(32))
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_trial": None}  # a cached trial is never copied along
@@ -183,7 +198,7 @@ class TextArenaState(State):
             return copy.deepcopy(self)
         except Exception:  # an env that cannot be deep-copied: re-make it and replay the moves
             other = copy.copy(self)
-            other.rng = copy.deepcopy(self.rng)
+            other._rng = copy.deepcopy(self._rng)
             other._restart()
             for player, action in self._log:
                 other._step(player, action)
