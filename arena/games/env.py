@@ -10,8 +10,8 @@ nobody's observation shows a pending choice.
 from __future__ import annotations
 
 import string
-from operator import sub
 from collections.abc import Callable, Iterator
+from operator import sub
 from typing import Any
 
 import numpy as np
