@@ -7,12 +7,13 @@ finished agent its final observation; the matched bare loop renders those too (s
 work on both sides: what is left is the adapter).  The plain bare loop skips them (its
 ratio includes those final observations as adapter cost).  Each repetition times the
 loops back to back (order rotating) and takes the ratios; the median and range of those
-paired ratios are printed (target: matched median <= 1.3x).
+paired ratios are printed (target: matched median <= 1.3x), with the load average.
 Run: ``python bench/aec_overhead.py [GAME]``.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import sys
@@ -59,12 +60,13 @@ def aec(game: GameSpec, episodes: int) -> int:
 
 
 def seconds(fn: Callable[[GameSpec, int], int], game: GameSpec, episodes: int) -> float:
-    start = time.perf_counter()
+    """CPU seconds of this process (single-threaded loops: the work, not the time other processes took)."""
+    start = time.process_time()
     fn(game, episodes)
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
-def paired_ratios(game: GameSpec, episodes: int = 300, reps: int = 15) -> dict[str, list[float]]:
+def paired_ratios(game: GameSpec, episodes: int = 300, reps: int = 21) -> dict[str, list[float]]:
     """AEC time over each bare loop's, one ratio per repetition (the three loops timed back to back)."""
     loops = [aec, matched, bare]
     ratios: dict[str, list[float]] = {"matched": [], "bare": []}
@@ -83,3 +85,4 @@ if __name__ == "__main__":
                 else "plain bare loop (no final observations)")
         print(f"{spec}: AEC / {what}, {len(r)} paired runs: median {statistics.median(r):.2f}x "
               f"(range {min(r):.2f}x-{max(r):.2f}x){'; target <= 1.3x' if name == 'matched' else ''}")
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable, Iterator
-from operator import sub
 from typing import Any
 
 import numpy as np
@@ -94,7 +93,7 @@ class ArenaEnv(AECEnv):
 
     def observe(self, agent: str) -> dict[str, Any]:
         player = self._seat[agent]
-        mask = self._masks.get(player) or self._mask(player)
+        mask = self._masks.get(player) or self._new_mask(player)
         return {"observation": TextObservation(self.state.observation(player)), "action_mask": mask[0]}
 
     def last(self, observe: bool = True) -> tuple[dict[str, Any] | None, float, bool, bool, dict[str, Any]]:
@@ -137,9 +136,10 @@ class ArenaEnv(AECEnv):
 
     def _pay(self, after: list[float]) -> None:
         before, self._returns, self._paid = self._returns, after, True
-        self.rewards = rewards = dict(zip(self.possible_agents, map(float, map(sub, after, before))))
+        self.rewards = rewards = {}
         cumulative = self._cumulative_rewards
-        for agent, reward in rewards.items():
+        for agent, now, then in zip(self.possible_agents, after, before):
+            rewards[agent] = reward = float(now - then)
             cumulative[agent] += reward
 
     def render(self) -> str | None:
@@ -179,19 +179,20 @@ class ArenaEnv(AECEnv):
 
     def _mask(self, player: int) -> Mask:
         """The legal-action mask of ``player`` at this node: computed once per node, read-only."""
-        mask = self._masks.get(player)
+        return self._masks.get(player) or self._new_mask(player)
+
+    def _new_mask(self, player: int) -> Mask:
+        legal = self.state.legal_actions(player) if player in self._movers else []
+        key = tuple(legal) if legal is not None else (self.state.free_text_default,)
+        mask = self._mask_of.get(key)
         if mask is None:
-            legal = self.state.legal_actions(player) if player in self._movers else []
-            key = tuple(legal) if legal is not None else (self.state.free_text_default,)
-            mask = self._mask_of.get(key)
-            if mask is None:
-                array = np.zeros(len(self._vocab), np.int8)
-                array[[self._index[a] for a in key]] = 1
-                array.flags.writeable = False
-                mask = (array, array.tobytes())
-                if len(self._mask_of) < 4096:  # games with few distinct legal sets (matrix, poker) hit it
-                    self._mask_of[key] = mask
-            self._masks[player] = mask
+            array = np.zeros(len(self._vocab), np.int8)
+            array[[self._index[a] for a in key]] = 1
+            array.flags.writeable = False
+            mask = (array, array.tobytes())
+            if len(self._mask_of) < 4096:  # games with few distinct legal sets (matrix, poker) hit it
+                self._mask_of[key] = mask
+        self._masks[player] = mask
         return mask
 
     def _to_action(self, player: int, action: int | str | None) -> str:
