@@ -153,6 +153,9 @@ class ArenaEnv(AECEnv):
     # --- helpers ------------------------------------------------------------
     def _dead_step(self, action: None) -> None:
         """PettingZoo's ``_was_dead_step`` where every agent finishes at once: drop this one, select the next."""
+        if not all(self.terminations[a] or self.truncations[a] for a in self.agents):
+            self._was_dead_step(action)  # someone still plays (a wrapper ended one agent): PettingZoo's rule
+            return
         if action is not None:
             raise ValueError("when an agent is dead, the only valid action is None")
         agent = self.agent_selection
