@@ -206,10 +206,10 @@ async def _decide(state: State, player: int, agent: Any, policy: Policy, rng: ra
             attempts.append(Attempt(decision.action, redact(str(err)), decision.completion, decision.tokens_in,
                                     decision.tokens_out, decision.cost, latency))
             continue
-        del turn
+        turn = None  # ours dropped: only a Turn someone else still holds outlives the decision
         _seal(data, turns)
         return _step(index, player, text.compute(), legal, action, decision, attempts, latency)
-    del turn
+    turn = None
     _seal(data, turns)
     if policy.fallback == "forfeit":
         raise Forfeit(player, f"illegal move after {len(attempts)} attempt(s): {attempts[-1].error}")

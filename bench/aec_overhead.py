@@ -73,8 +73,8 @@ def paired_ratios(game: GameSpec, episodes: int = 300, reps: int = 21) -> dict[s
     for rep in range(reps):
         order = loops[rep % 3:] + loops[:rep % 3]
         t = {fn.__name__: seconds(fn, game, episodes) for fn in order}
-        for name in ratios:
-            ratios[name].append(t["aec"] / t[name])
+        for name, series in ratios.items():
+            series.append(t["aec"] / t[name])
     return ratios
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from arena.games.env import ArenaEnv
@@ -15,14 +16,17 @@ SPIED = ("to_move", "returns", "legal_actions", "observation", "metrics")
 
 def spied(calls: Counter[str]):  # type: ignore[no-untyped-def]
     """States that count the calls the adapter (arena/games/env.py) makes, not the game's own."""
+    def counted(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any) -> Any:
+            if sys._getframe(1).f_code.co_filename.endswith("env.py"):
+                calls[name] += 1
+            return real(*args)
+        return wrapper
+
     def make(seed: int | None):  # type: ignore[no-untyped-def]
         state = PD.make(seed)
         for name in SPIED:
-            def wrapper(*args: Any, _real=getattr(state, name), _name=name) -> Any:
-                if sys._getframe(1).f_code.co_filename.endswith("env.py"):
-                    calls[_name] += 1
-                return _real(*args)
-            setattr(state, name, wrapper)
+            setattr(state, name, counted(name, getattr(state, name)))
         return state
     return make
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from arena.agents.base import Turn
@@ -17,13 +18,16 @@ SPIED = ("observation", "observation_data", "rules_text")
 
 def spied(calls: Counter[tuple[str, int]]):  # type: ignore[no-untyped-def]
     """A game factory whose states count each call of the text/data methods, per (method, player)."""
+    def counted(name: str, real: Callable[[int], Any]) -> Callable[[int], Any]:
+        def wrapper(player: int) -> Any:
+            calls[name, player] += 1
+            return real(player)
+        return wrapper
+
     def make(seed: int):  # type: ignore[no-untyped-def]
         state = PD.make(seed)
         for name in SPIED:
-            def wrapper(player: int, _real=getattr(state, name), _name=name) -> Any:
-                calls[_name, player] += 1
-                return _real(player)
-            setattr(state, name, wrapper)
+            setattr(state, name, counted(name, getattr(state, name)))
         return state
     return make
 
