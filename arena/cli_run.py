@@ -138,10 +138,8 @@ class RunView:
         self.board.add(match.players, outcome)
         self.finished_here += 1
         self.completed += 1
-        self.progress.advance(self.task)
         if self.completed >= self.total:  # swiss: the next round may be planned
             self.total = self.store.count(self.run_id)
-            self.progress.update(self.task, total=self.total)
         line = describe(match, outcome)
         if line:
             self.say(line)
@@ -150,6 +148,7 @@ class RunView:
         moves = f"moves played {self.moves} · matches in flight {len(self.in_flight)}" if self.moves else (
             f"matches finished {self.finished_here}")  # worker processes report whole matches
         status = f"{moves} · ETA {self.eta()}"
+        self.progress.update(self.task, completed=self.completed, total=self.total)  # per frame, not per match
         return Group(self.progress, status, live_table(self.board))
 
     def eta(self) -> str:

@@ -8,8 +8,9 @@ applies and is counted.  An :class:`~arena.errors.InfrastructureError` is not th
 agent's fault: it propagates (the match ends as ``error``).
 
 What agents get and give is fenced: each :class:`Turn` is the agent's own copy (lists
-and data fresh per Turn; rules text computed once per player per match, the rest only
-when read); a search agent (``needs_state``) gets a clone of the state, and in an
+and data fresh per Turn; rules text computed once per player per match, the structured
+data only when read, or when a Turn outlives its decision; the observation text once per
+decision, for the trajectory, and shared with the agent that reads it); a search agent (``needs_state``) gets a clone of the state, and in an
 imperfect-information game only ``determinize(player, rng)`` of it; every answer
 passes :func:`~arena.agents.validate.checked_decision` (an invalid one is an illegal
 answer).  With ``--time-limit`` a synchronous agent runs in a thread that is abandoned
@@ -24,6 +25,7 @@ import copy
 import logging
 import random
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -179,8 +181,10 @@ async def _decide(state: State, player: int, agent: Any, policy: Policy, rng: ra
     text = _once(lambda: state.observation(player))
     data = _once(lambda: state.observation_data(player))
     attempts: list[Attempt] = []
+    turns: list[weakref.ref[Turn]] = []
     for _ in range(policy.retries + 1):
         turn = _turn(state, player, agent, views, legal, text, data, policy, match_id, index, attempts)
+        turns.append(weakref.ref(turn))
         start = time.perf_counter()
         try:
             decision = checked_decision(await ask_in_time(agent, turn, policy.time_limit), legal)
@@ -205,15 +209,25 @@ async def _decide(state: State, player: int, agent: Any, policy: Policy, rng: ra
             attempts.append(Attempt(decision.action, redact(str(err)), decision.completion, decision.tokens_in,
                                     decision.tokens_out, decision.cost, latency))
             continue
-        data.compute()  # sealed at this node: a Turn read after the move still shows this move's data
+        turn = None  # ours dropped: only a Turn someone else still holds outlives the decision
+        _seal(data, turns)
         return _step(index, player, text.compute(), legal, action, decision, attempts, latency)
-    data.compute()
+    turn = None
+    _seal(data, turns)
     if policy.fallback == "forfeit":
         raise Forfeit(player, f"illegal move after {len(attempts)} attempt(s): {attempts[-1].error}")
     action = rng.choice(legal) if legal else state.free_text_default
     step = _step(index, player, text.compute(), legal, action, Decision(action=""), attempts, 0.0)
     step.fallback = True
     return step
+
+
+def _seal(data: Lazy, turns: list[weakref.ref[Turn]]) -> None:
+    """Compute this node's data now only if one of its Turns outlives the decision (kept by the agent,
+    or still with an abandoned late one): read after the move, it must show this move's data.  A Turn
+    nobody holds any more is gone, and data nobody read is never computed."""
+    if any(ref() is not None for ref in turns):
+        data.compute()
 
 
 def _failure(what: str, err: BaseException) -> str:

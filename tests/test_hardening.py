@@ -270,21 +270,21 @@ def test_turns_are_lazy_and_rules_are_computed_once_per_player() -> None:
             setattr(state, name, wrapper)
         return state
     play_match(counted, [parse_agent("random:seed=1").make(), parse_agent("random:seed=2").make()], PLAYERS, 1, "m")
-    # the text for the record; the data once per decision (sealed at its node: a Turn kept and read later
-    # must show that move's data, not the state's later one); rules never, nobody read them
-    assert calls == {"rules_text": 0, "observation_data": 6, "observation": 6}
+    # the text once per decision, for the record; the data never (nobody read it, no Turn outlived its
+    # decision: see tests/test_speed_turns.py for a kept one); rules never, nobody read them
+    assert calls == {"rules_text": 0, "observation_data": 0, "observation": 6}
     calls.update(dict.fromkeys(calls, 0))
     play_match(counted, [parse_agent("always-cooperate").make(), parse_agent("always-defect").make()], PLAYERS, 1, "m")
-    assert calls == {"rules_text": 0, "observation_data": 6, "observation": 6}
+    assert calls == {"rules_text": 0, "observation_data": 6, "observation": 6}  # they read the labels in it
     calls.update(dict.fromkeys(calls, 0))
     play_match(counted, [parse_agent("tests.plugins.bots:LateDefector:isolate=false").make(),
                          parse_agent("tit-for-tat").make()], PLAYERS, 1, "m", policy=Policy(retries=1))
-    assert calls["observation_data"] == 6  # once per decision of either player, however often it is read
+    assert calls["observation_data"] == 3  # tit-for-tat's 3 decisions read it, LateDefector's never
     assert calls["observation"] == 6  # once per decision, though LateDefector was asked twice a move
     calls.update(dict.fromkeys(calls, 0))
     play_match(counted, [parse_agent("tests.plugins.bots:LateDefector").make(),  # isolated: sent the whole Turn
                          parse_agent("random").make()], PLAYERS, 1, "m", policy=Policy(retries=1))
-    assert calls == {"rules_text": 1, "observation_data": 6, "observation": 7}  # rules once; +1: its finish()
+    assert calls == {"rules_text": 1, "observation_data": 3, "observation": 7}  # rules once; +1: its finish()
 
 
 def test_a_search_agent_in_a_hidden_information_game_without_determinize_is_refused_before_play(db: str) -> None:

@@ -10,7 +10,7 @@ nobody's observation shows a pending choice.
 from __future__ import annotations
 
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from pettingzoo import AECEnv
 from arena.games.base import CHANCE, IllegalAction, State
 
 StateFactory = Callable[[int | None], State]
+Mask = tuple[np.ndarray, bytes]  # the read-only int8 action mask, and the same as bytes (cheap to index)
 
 
 class TextObservation(str):
@@ -65,8 +66,9 @@ class ArenaEnv(AECEnv):
         # per-node caches, refreshed after every apply: who moves, the returns, each mover's mask
         self._movers: list[int] = []
         self._returns: list[float] = []
-        self._masks: dict[int, np.ndarray] = {}
-        self._mask_of: dict[tuple[str, ...], np.ndarray] = {}  # one read-only array per distinct legal set
+        self._masks: dict[int, Mask] = {}
+        self._mask_of: dict[tuple[str, ...], Mask] = {}  # one read-only mask per distinct legal set
+        self._paid = False  # whether the last step paid a reward (then the next one clears it)
 
     def observation_space(self, agent: str) -> spaces.Space:
         return self.observation_spaces[agent]
@@ -79,43 +81,66 @@ class ArenaEnv(AECEnv):
         if seed is not None:
             self._seed = seed
         self.state = self._make_state(self._seed)
-        self._resolve_chance()
         self.agents = list(self.possible_agents)
-        self.rewards = {a: 0.0 for a in self.agents}
-        self._cumulative_rewards = {a: 0.0 for a in self.agents}
-        self.terminations = {a: False for a in self.agents}
-        self.truncations = {a: False for a in self.agents}
+        self.rewards = dict.fromkeys(self.agents, 0.0)
+        self._cumulative_rewards = dict.fromkeys(self.agents, 0.0)
+        self.terminations = dict.fromkeys(self.agents, False)
+        self.truncations = dict.fromkeys(self.agents, False)
         self.infos = {a: {} for a in self.agents}
+        self._paid = False
         self._returns = list(self.state.returns())
-        self._select_next()
+        self._enter_node(self.state.to_move())
 
     def observe(self, agent: str) -> dict[str, Any]:
         player = self._seat[agent]
-        return {"observation": TextObservation(self.state.observation(player)),
-                "action_mask": self._mask(player)}
+        mask = self._masks.get(player) or self._new_mask(player)
+        return {"observation": TextObservation(self.state.observation(player)), "action_mask": mask[0]}
+
+    def last(self, observe: bool = True) -> tuple[dict[str, Any] | None, float, bool, bool, dict[str, Any]]:
+        """PettingZoo's ``last``: the observation text is rendered once, here; nothing else is rebuilt."""
+        agent = self.agent_selection
+        return (self.observe(agent) if observe else None, self._cumulative_rewards[agent],
+                self.terminations[agent], self.truncations[agent], self.infos[agent])
+
+    def agent_iter(self, max_iter: int = 2**63) -> Iterator[str]:
+        """PettingZoo's ``agent_iter`` as a generator (its iterator class costs a Python call per step)."""
+        return _agent_iter(self, max_iter)
 
     def step(self, action: int | str | None) -> None:
         agent = self.agent_selection
         if self.terminations[agent] or self.truncations[agent]:
-            self._was_dead_step(action)
+            self._dead_step(action)
             return
         player = self._seat[agent]
         self._cumulative_rewards[agent] = 0.0
-        before = self._returns
-        self.state.apply(player, self._to_action(player, action))
-        self._resolve_chance()
-        after = self.state.returns()
-        if after != before:  # most steps (a first mover at a simultaneous node, mid-game moves) pay nothing
-            self._returns = list(after)
-            self.rewards = {a: float(after[i] - before[i]) for i, a in enumerate(self.possible_agents)
-                            if a in self.rewards}
-            self._accumulate_rewards()
-        elif any(self.rewards.values()):
+        mask = self._masks.get(player)
+        if action.__class__ is int and mask is not None and 0 <= action < len(mask[1]) and mask[1][action]:
+            move = self._vocab[action]  # the common case: an index allowed by the mask this node handed out
+        else:
+            move = self._to_action(player, action)
+        state = self.state
+        state.apply(player, move)
+        movers = state.to_move()
+        if movers and movers[0] != CHANCE:  # the usual next node: one to_move call, a fresh mask cache
+            self._movers, self._masks = movers, {}
+            self.agent_selection = self.possible_agents[movers[0]]
+        else:
+            self._enter_node(movers)
+        # this step's rewards are the change of the returns; the reward dicts change only when those do
+        after = state.returns()
+        if after != self._returns:  # most steps (a first mover at a simultaneous node, mid-game moves) pay nothing
+            self._pay(list(after))
+        elif self._paid:
             self.rewards = dict.fromkeys(self.rewards, 0.0)
-        if not self._movers:
-            self.terminations = dict.fromkeys(self.agents, True)
-            self.infos = {a: {"metrics": self.state.metrics()} for a in self.agents}
-        self._select_next()
+            self._paid = False
+
+    def _pay(self, after: list[float]) -> None:
+        before, self._returns, self._paid = self._returns, after, True
+        self.rewards = rewards = {}
+        cumulative = self._cumulative_rewards
+        for agent, now, then in zip(self.possible_agents, after, before):
+            rewards[agent] = reward = float(now - then)
+            cumulative[agent] += reward
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":
@@ -126,30 +151,51 @@ class ArenaEnv(AECEnv):
         pass
 
     # --- helpers ------------------------------------------------------------
-    def _resolve_chance(self) -> None:
-        """Sample chance nodes away; then cache who moves (the one ``to_move`` call of this node)."""
-        while (movers := self.state.to_move()) == [CHANCE]:
+    def _dead_step(self, action: None) -> None:
+        """PettingZoo's ``_was_dead_step`` where every agent finishes at once: drop this one, select the next."""
+        if not all(self.terminations[a] or self.truncations[a] for a in self.agents):
+            self._was_dead_step(action)  # someone still plays (a wrapper ended one agent): PettingZoo's rule
+            return
+        if action is not None:
+            raise ValueError("when an agent is dead, the only valid action is None")
+        agent = self.agent_selection
+        for table in (self.terminations, self.truncations, self.rewards, self._cumulative_rewards, self.infos):
+            del table[agent]
+        self.agents.remove(agent)
+        if self.agents:
+            self.agent_selection = self.agents[0]
+        self.rewards, self._paid = dict.fromkeys(self.agents, 0.0), False
+
+    def _enter_node(self, movers: list[int]) -> None:
+        """Sample chance nodes away; cache who moves (one ``to_move`` call per node) and select the agent."""
+        while movers == [CHANCE]:
             self.state.sample_chance()
+            movers = self.state.to_move()
         self._movers, self._masks = movers, {}
+        if movers:
+            self.agent_selection = self.possible_agents[movers[0]]
+            return
+        metrics = self.state.metrics()  # once, not once per seat
+        self.terminations = dict.fromkeys(self.agents, True)
+        self.infos = {a: {"metrics": metrics} for a in self.agents}
+        self.agent_selection = self.agents[0]
 
-    def _select_next(self) -> None:
-        movers = self._movers
-        self.agent_selection = self.possible_agents[movers[0]] if movers else self.agents[0]
-
-    def _mask(self, player: int) -> np.ndarray:
+    def _mask(self, player: int) -> Mask:
         """The legal-action mask of ``player`` at this node: computed once per node, read-only."""
-        mask = self._masks.get(player)
+        return self._masks.get(player) or self._new_mask(player)
+
+    def _new_mask(self, player: int) -> Mask:
+        legal = self.state.legal_actions(player) if player in self._movers else []
+        key = tuple(legal) if legal is not None else (self.state.free_text_default,)
+        mask = self._mask_of.get(key)
         if mask is None:
-            legal = self.state.legal_actions(player) if player in self._movers else []
-            key = tuple(legal) if legal is not None else (self.state.free_text_default,)
-            mask = self._mask_of.get(key)
-            if mask is None:
-                mask = np.zeros(len(self._vocab), np.int8)
-                mask[[self._index[a] for a in key]] = 1
-                mask.flags.writeable = False
-                if len(self._mask_of) < 4096:  # games with few distinct legal sets (matrix, poker) hit it
-                    self._mask_of[key] = mask
-            self._masks[player] = mask
+            array = np.zeros(len(self._vocab), np.int8)
+            array[[self._index[a] for a in key]] = 1
+            array.flags.writeable = False
+            mask = (array, array.tobytes())
+            if len(self._mask_of) < 4096:  # games with few distinct legal sets (matrix, poker) hit it
+                self._mask_of[key] = mask
+        self._masks[player] = mask
         return mask
 
     def _to_action(self, player: int, action: int | str | None) -> str:
@@ -158,6 +204,13 @@ class ArenaEnv(AECEnv):
         index = -1 if action is None else int(action)
         if not 0 <= index < len(self._vocab):
             raise IllegalAction(f"action must be an index below {len(self._vocab)} or a string, got {action!r}")
-        if not self._mask(player)[index]:
+        if not self._mask(player)[1][index]:
             raise IllegalAction(f"action {self._vocab[index]!r} is not legal now")
         return self._vocab[index]
+
+
+def _agent_iter(env: ArenaEnv, max_iter: int) -> Iterator[str]:
+    """The agent to act next while any agent is left, at most ``max_iter`` times (PettingZoo's contract)."""
+    while env.agents and max_iter > 0:
+        max_iter -= 1
+        yield env.agent_selection

@@ -1,0 +1,54 @@
+"""The PettingZoo adapter asks its State each thing once per node (issue 15, Deliver 3)."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from arena.games.env import ArenaEnv
+from arena.registry import parse_game
+
+PD = parse_game("prisoners-dilemma:rounds=3")
+SPIED = ("to_move", "returns", "legal_actions", "observation", "metrics")
+
+
+def spied(calls: Counter[str]):  # type: ignore[no-untyped-def]
+    """States that count the calls the adapter (arena/games/env.py) makes, not the game's own."""
+    def counted(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any) -> Any:
+            if sys._getframe(1).f_code.co_filename.endswith("env.py"):
+                calls[name] += 1
+            return real(*args)
+        return wrapper
+
+    def make(seed: int | None):  # type: ignore[no-untyped-def]
+        state = PD.make(seed)
+        for name in SPIED:
+            setattr(state, name, counted(name, getattr(state, name)))
+        return state
+    return make
+
+
+def test_each_step_asks_the_state_once_per_node() -> None:
+    calls: Counter[str] = Counter()
+    env = ArenaEnv(spied(calls), "pd")
+    env.reset(seed=1)
+    calls.clear()
+    steps = lasts = 0
+    rewards = Counter()
+    for agent in env.agent_iter():
+        obs, reward, term, trunc, _ = env.last()
+        lasts += 1
+        rewards[agent] += reward
+        if term or trunc:
+            env.step(None)
+            continue
+        env.step(int(obs["action_mask"].nonzero()[0][-1]))  # D, always
+        steps += 1
+    assert (steps, lasts) == (6, 8)  # 3 rounds x 2 seats, then each finished agent's last()
+    assert calls == Counter({"to_move": steps, "returns": steps, "legal_actions": steps,
+                             "observation": lasts, "metrics": 1})
+    assert rewards == {"player_0": 3.0, "player_1": 3.0}  # (D, D) pays 1 each per round
+    assert env.agents == [] and env.rewards == {}
