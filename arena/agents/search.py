@@ -243,8 +243,7 @@ def _uct(state: State, player: int, root: Node, simulations: int, stop: float, c
                         best, action, child = value, a, ch
                 s.apply(p, action)
             node = child
-            path.append(child)
-            movers.append(p)
+            _enter(path, movers, child, p)
         backup(s.returns() if returns is None else returns, path, movers, bounds)
         lo, hi = bounds
         scale = 2.0 / (hi - lo) if hi > lo else 0.0
@@ -284,9 +283,14 @@ def _simulate_determinised(s: State, player: int, root: Node, c: float, max_dept
                 best, action, child = value, a, ch
         s.apply(p, action)
         node = child
-        path.append(child)
-        movers.append(p)
+        _enter(path, movers, child, p)
     backup(s.returns(), path, movers, bounds)
+
+
+def _enter(path: list[Node], movers: list[int], child: Node, mover: int) -> None:
+    """Record the step of a simulation into ``child`` (moved into by ``mover``)."""
+    path.append(child)
+    movers.append(mover)
 
 
 def backup(returns: list[float], path: list[Node], movers: list[int], bounds: list[float] | None = None) -> None:
