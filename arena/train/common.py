@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,23 @@ def resolve_device(device: str) -> str:
     if device == "cuda" and not torch.cuda.is_available():
         raise TrainingError("--device cuda: no CUDA device is available (use --device cpu or auto)")
     return device
+
+
+@contextmanager
+def all_cores(device: str) -> Iterator[None]:
+    """Training on the CPU uses every core this process may run on, then restores torch's thread count
+    (the local LLM backend sets one thread per process for play, which would halve training on 2 cores)."""
+    if device != "cpu":
+        yield
+        return
+    import torch
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else
+                              os.cpu_count() or 1))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def bf16_on(device: str) -> bool:

@@ -40,6 +40,7 @@ from arena.train.common import (
     RANKING_LIMIT,
     Progress,
     TrainingError,
+    all_cores,
     bf16_on,
     folder_mb,
     load_for_training,
@@ -115,13 +116,16 @@ def train_dpo(data: str | Path, base: str, out: str | Path, options: DPOOptions 
     losses = valid_losses()
     if opts.loss not in losses:
         raise TrainingError(f"unknown loss {opts.loss!r}; valid (installed TRL): {', '.join(losses)}")
-    return _train("simpo" if opts.loss == "simpo" else "dpo", data, base, Path(out), opts, progress)
+    with all_cores(resolve_device(opts.device)):
+        return _train("simpo" if opts.loss == "simpo" else "dpo", data, base, Path(out), opts, progress)
 
 
 def train_kto(data: str | Path, base: str, out: str | Path, options: DPOOptions | None = None,
               progress: Progress | None = None, **overrides: Any) -> dict[str, Any]:
     """Train ``base`` with KTO on a ``--kind kto`` file (prompt, completion, label) and save it to ``out``."""
-    return _train("kto", data, base, Path(out), _options(options, overrides), progress)
+    opts = _options(options, overrides)
+    with all_cores(resolve_device(opts.device)):
+        return _train("kto", data, base, Path(out), opts, progress)
 
 
 def _trainer_classes(method: str) -> tuple[type, type]:
