@@ -1,0 +1,25 @@
+"""Training on the CPU uses every core even after the local backend set one torch thread for play."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from arena.train.common import all_cores  # noqa: E402
+
+
+def test_all_cores_lifts_the_play_setting_and_restores_it() -> None:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # what LocalBackend does for play on the CPU
+    try:
+        with all_cores("cpu"):
+            assert torch.get_num_threads() == cores
+        assert torch.get_num_threads() == 1
+        with all_cores("cuda"):  # nothing to do off the CPU
+            assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
