@@ -14,7 +14,7 @@ Why Kuhn poker rather than tic-tac-toe: two legal actions per decision (cheap to
 twelve information sets (one iteration's pairs cover the game), exact equilibrium values from
 CFR, and a base model far from equilibrium; tic-tac-toe needs tactics over thousands of positions.
 
-Measured (README, "Self-play preference data and training"): 19 minutes, and no improvement --
+Measured (README, "Self-play preference data and training"): 13 minutes, and no improvement --
 DPO teaches the model the majority answer of each betting history, not a policy of its card.
 """
 
@@ -27,11 +27,12 @@ import time
 from arena.cli_data import print_summary, quiet_libraries
 from arena.train.selfplay import selfplay
 
-# batch_size 10 takes (about) every pair in each step: full-batch steps; minibatches of 4 pulled the
-# adapter back and forth between pairs that want opposite answers (30 steps, lr 2e-4: no change)
+# batch_size x grad_accum = 10 takes (about) every pair in each step: full-batch steps (minibatches of 4
+# pulled the adapter back and forth between pairs that want opposite answers: 30 steps, lr 2e-4, no
+# change); accumulation instead of one batch of 10 keeps TRL's full-vocabulary logits at 5.6 GB, not 16
 SETTINGS = dict(baselines=["random", "cfr"], games_per_pair=16, eval_seeds=20, rollout="cfr", rollouts=16,
-                min_margin=2.0, experts=True, test_split=0.15, steps=12, lr=5e-4, beta=0.1, batch_size=10,
-                concurrency=16, device="cpu", seed=0)
+                min_margin=2.0, experts=True, test_split=0.15, steps=24, lr=5e-4, beta=0.1, batch_size=2,
+                grad_accum=5, concurrency=16, device="cpu", seed=0)
 
 
 def main(out: str = "selfplay-kuhn") -> None:
