@@ -23,6 +23,7 @@ from arena.options import option
 from arena.spec import SpecError
 from arena.store import PlannedMatch, Store
 from arena.tournaments.config import RunConfig
+from arena.tournaments.ratings import match_points
 from arena.tournaments.runner import execute, resolve
 from arena.tournaments.schedule import match_seed
 from arena.tournaments.sprt import Verdict, sprt
@@ -70,10 +71,7 @@ def pair_scores(store: Store, run_id: str, a: str) -> list[float]:
     points: dict[int, list[float]] = {}
     for idx, _, players, outcome in store.results(run_id):
         seat = next(p.seat for p in players if p.name == a)
-        mine, best = outcome.ranks[seat], min(outcome.ranks)
-        other = [r for s, r in enumerate(outcome.ranks) if s != seat]
-        score = 0.5 if all(r == mine for r in other) else 1.0 if mine == best else 0.0
-        points.setdefault(idx // 2, []).append(score)
+        points.setdefault(idx // 2, []).append(match_points(outcome.ranks, seat))
     return [sum(v) for _, v in sorted(points.items()) if len(v) == 2]
 
 

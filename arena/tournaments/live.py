@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from arena.tournaments.ratings import _wdl, elo_update
+from arena.tournaments.ratings import elo_update, wdl
 from arena.trajectory import Outcome, Player
 
 COLUMN = {"win": "wins", "draw": "draws", "loss": "losses"}
@@ -47,7 +47,7 @@ class LiveBoard:
                     row.errors += 1
                     continue
                 row.games += 1
-                field = COLUMN[_wdl(outcome.ranks, p.seat)]
+                field = COLUMN[wdl(outcome.ranks, p.seat)]
                 setattr(row, field, getattr(row, field) + 1)
                 row.forfeits += outcome.forfeited_by == p.seat
             if outcome.reason != "error":

@@ -54,12 +54,20 @@ def elo(results: Iterable[Result], k: float = 32.0, start: float = 1500.0) -> di
     return {name: series[-1][1] for name, series in elo_history(results, k, start).items()}
 
 
-def _wdl(ranks: list[int], seat: int) -> str:
+def wdl(ranks: list[int], seat: int) -> str:
     """Win: best rank (shared with teammates is fine) while someone ranks worse; draw: all equal."""
     best = min(ranks)
     if ranks[seat] != best:
         return "loss"
     return "draw" if all(r == best for r in ranks) else "win"
+
+
+POINTS = {"win": 1.0, "draw": 0.5, "loss": 0.0}
+
+
+def match_points(ranks: list[int], seat: int) -> float:
+    """The seat's points in one match: 1 for a win, 1/2 for a draw, 0 for a loss (as :func:`wdl` says)."""
+    return POINTS[wdl(ranks, seat)]
 
 
 def leaderboard(results: list[Result]) -> list[dict[str, Any]]:
@@ -70,7 +78,7 @@ def leaderboard(results: list[Result]) -> list[dict[str, Any]]:
             row = rows.setdefault(p.name, {"agent": p.name, "games": 0, "wins": 0, "draws": 0, "losses": 0,
                                            "score_sum": 0.0, "forfeits": 0})
             row["games"] += 1
-            row[{"win": "wins", "draw": "draws", "loss": "losses"}[_wdl(outcome.ranks, p.seat)]] += 1
+            row[{"win": "wins", "draw": "draws", "loss": "losses"}[wdl(outcome.ranks, p.seat)]] += 1
             row["score_sum"] += outcome.scores[p.seat]
             row["forfeits"] += outcome.forfeited_by == p.seat
     ratings = elo(results)
@@ -105,7 +113,7 @@ def pairs(results: list[Result]) -> list[dict[str, Any]]:
         row = table.setdefault((a.name, b.name), {"agent_a": a.name, "agent_b": b.name, "games": 0, "a_wins": 0,
                                                   "b_wins": 0, "draws": 0, "a_sum": 0.0, "b_sum": 0.0})
         row["games"] += 1
-        result = _wdl(outcome.ranks, a.seat)
+        result = wdl(outcome.ranks, a.seat)
         row[{"win": "a_wins", "loss": "b_wins", "draw": "draws"}[result]] += 1
         row["a_sum"] += outcome.scores[a.seat]
         row["b_sum"] += outcome.scores[b.seat]

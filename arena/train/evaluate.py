@@ -29,6 +29,7 @@ from typing import Any
 
 from arena.store import PlannedMatch, Store
 from arena.tournaments.config import RunConfig
+from arena.tournaments.ratings import match_points
 from arena.tournaments.runner import execute, resolve
 from arena.trajectory import Player, Trajectory
 
@@ -58,13 +59,6 @@ def play_mirrored(store: Store, game: str, agents: list[str], pairs: list[tuple[
     return run_id
 
 
-def _score(traj: Trajectory, seat: int) -> float:
-    assert traj.outcome is not None
-    ranks = traj.outcome.ranks
-    others = [r for i, r in enumerate(ranks) if i != seat]
-    return 1.0 if all(ranks[seat] < r for r in others) else 0.0 if any(ranks[seat] > r for r in others) else 0.5
-
-
 def _fingerprint(traj: Trajectory) -> list[Any]:
     return [[s.player, s.observation, s.action] for s in traj.steps] + [traj.outcome.scores if traj.outcome else None]
 
@@ -92,7 +86,7 @@ def mirrored_pairs(store: Store, run_id: str, me: str, other: str, chance: bool)
             continue
         seen.add(key)
         rows.append({"seed": seed, "payoff": fmean(float(t.outcome.scores[s]) for t, s in pair),  # type: ignore[union-attr]
-                     "score": fmean(_score(t, s) for t, s in pair)})
+                     "score": fmean(match_points(t.outcome.ranks, s) for t, s in pair)})  # type: ignore[union-attr]
     return rows, dropped
 
 
