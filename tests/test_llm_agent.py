@@ -161,3 +161,40 @@ def test_local_smollm2_tournament_offline(built: tuple[Path, float], tmp_path: P
                      "--agent", "always-defect", "--games-per-pair", "1", "--json", "--db", db)
     row = {r["agent"]: r for r in json.loads(choice.stdout)["leaderboard"]}["local:smollm2:mode=choice"]
     assert row["illegal_rate"] == 0.0 and row["fallback_rate"] == 0.0  # scoring never picks an illegal move
+
+
+class FixedScores:
+    """A backend that scores C at -1 and D at -2 nats (one token each): softmax at T=1 gives C 0.731."""
+
+    name = "fixed"
+
+    async def complete(self, messages: list[dict[str, str]], **kwargs: object) -> object:
+        raise AssertionError("choice mode must score, not generate")
+
+    async def score(self, messages: list[dict[str, str]], options: list[str]) -> object:
+        from arena.agents.backends.base import Scores
+        return Scores([{"C": -1.0, "D": -2.0}[o] for o in options], [1] * len(options))
+
+
+def _choices(temperature: float, seed: int, n: int) -> list[str]:
+    import asyncio
+
+    from arena.agents.base import Turn
+    from arena.agents.llm import LLMAgent
+    agent = LLMAgent(FixedScores(), mode="choice", temperature=temperature)  # type: ignore[arg-type]
+    agent.reset({"seed": seed, "player": 0})
+    turn = Turn("prisoners-dilemma", 0, "rules", "obs", ["C", "D"])
+    return [asyncio.run(agent.aact(turn)).action for _ in range(n)]
+
+
+def test_choice_mode_samples_at_a_temperature() -> None:
+    import math
+    draws = _choices(1.0, 7, 2000)
+    p = math.exp(-1) / (math.exp(-1) + math.exp(-2))  # 0.731
+    assert abs(draws.count("C") / 2000 - p) < 4 * math.sqrt(p * (1 - p) / 2000)  # 4 SE: the law, not luck
+    assert _choices(1.0, 7, 50) == draws[:50] and _choices(1.0, 8, 50) != draws[:50]  # seeded per match
+    cold = _choices(0.25, 7, 2000).count("C") / 2000  # exp(4)/(1+exp(4)) = 0.982
+    assert abs(cold - 0.982) < 0.015
+    assert set(_choices(0.0, 7, 20)) == {"C"}  # 0: the best, always
+    with pytest.raises(ValueError, match="temperature must be >= 0"):
+        _choices(-1.0, 7, 1)

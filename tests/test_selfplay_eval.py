@@ -27,6 +27,20 @@ def test_deterministic_agents_make_one_experiment_not_many(tmp_path: Path) -> No
     store.close()
 
 
+def test_an_anchor_with_options_is_evaluated_under_its_run_name(tmp_path: Path) -> None:
+    """``-b mcts:simulations=5``: the run names that agent by its whole spec; the evaluation must too
+    (it looked up ``mcts`` and failed with a KeyError before any result)."""
+    from arena.train.selfplay import _anchor_name
+    anchor = _anchor_name("mcts:simulations=5")
+    assert anchor == "mcts:simulations=5" and _anchor_name("strong=mcts:simulations=5") == "strong"
+    store = Store(tmp_path / "a.db")
+    run = play_mirrored(store, "tic-tac-toe", ["rnd=random", "mcts:simulations=5"], [("rnd", anchor)], [3, 4],
+                        concurrency=1)
+    rows, dropped = mirrored_pairs(store, run, "rnd", anchor, chance=False)
+    assert len(rows) + dropped == 2 and all(-1.0 <= r["payoff"] <= 1.0 for r in rows)
+    store.close()
+
+
 def test_paired_difference_and_summary_on_known_rows() -> None:
     tuned = [{"seed": s, "payoff": p, "score": 0.5} for s, p in [(1, 1.0), (2, 2.0), (3, 3.0)]]
     base = [{"seed": s, "payoff": p, "score": 0.5} for s, p in [(1, 0.0), (2, 2.0), (4, 9.0)]]

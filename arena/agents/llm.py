@@ -11,7 +11,10 @@ Modes for finite action sets:
   is parsed by the game and a refusal comes back as feedback for a re-prompt.
 - ``choice``: every legal action is scored as a complete reply (end-of-answer token
   included) and the best is played; ``norm=mean`` (default) ranks by log-prob per
-  token, ``norm=sum`` by the total.  Free-text turns always generate.
+  token, ``norm=sum`` by the total.  With ``temperature > 0`` the action is drawn from
+  the softmax of those normalised scores over the temperature (seeded per match and
+  seat, so a replay draws the same); 0 (default) takes the best.  Free-text turns
+  always generate.
 
 ``reasoning=true`` asks the model to think first and end with ``Final answer: ...``;
 on a backend that continues replies (local) the reasoning is generated freely up to
@@ -23,6 +26,8 @@ unconstrained) and ``Decision.downgrades`` every fallback taken.
 from __future__ import annotations
 
 import inspect
+import math
+import random
 import re
 import time
 from pathlib import Path
@@ -99,6 +104,8 @@ class LLMAgent:
             raise ValueError(f"unknown norm {norm!r}; valid: {', '.join(NORMS)}")
         if str(constrain).lower() not in CONSTRAIN:
             raise ValueError(f"constrain={constrain!r}: valid: {', '.join(CONSTRAIN)}")
+        if not temperature >= 0:
+            raise ValueError(f"temperature must be >= 0, got {temperature}")
         self.backend, self.mode, self.reasoning = backend, mode, reasoning
         self.temperature, self.seed, self.norm = temperature, seed, norm
         self.max_tokens = max_tokens or (384 if reasoning else 24)
@@ -114,6 +121,7 @@ class LLMAgent:
         self._continues = bool(getattr(backend, "continues", False))
         self._last: tuple[int, list[dict[str, str]]] | None = None
         self._match_seed: int | None = None
+        self._draws = random.Random(seed)  # choice at a temperature: reseeded per match (reset)
 
     def check(self) -> None:
         """Fail fast (before a run writes anything) when the backend cannot serve: its ``check()``."""
@@ -126,6 +134,7 @@ class LLMAgent:
         self._last = None
         if "seed" in match_info:
             self._match_seed = int(match_info["seed"]) * 31 + int(match_info.get("player", 0))
+        self._draws = random.Random(self._seed())
 
     def messages(self, turn: Turn) -> list[dict[str, str]]:
         legal = "" if turn.legal_actions is None else f"Legal actions: {', '.join(turn.legal_actions)}"
@@ -214,7 +223,9 @@ class LLMAgent:
             downgrades.append("choice: backend cannot score after reasoning; scored without it")
         scores = as_scores(await self.backend.score(chat, legal))
         ranked = scores.normalised(self.norm)
-        best = max(range(len(ranked)), key=ranked.__getitem__)
+        probs = softmax(ranked, self.temperature) if self.temperature > 0 else None
+        best = (self._draws.choices(range(len(ranked)), probs)[0] if probs
+                else max(range(len(ranked)), key=ranked.__getitem__))
         action = legal[best]
         prefix = chat[-1]["content"] if chat is not messages else ""
         return Decision(action, messages, prefix + action, scores.tokens_in + thought.tokens_in,
@@ -222,7 +233,16 @@ class LLMAgent:
                         {"mode": "choice", "path": "choice", "backend": self.backend.name, "norm": self.norm,
                          "logprobs": dict(zip(legal, scores.logprobs)),
                          "lengths": dict(zip(legal, scores.lengths)), "scored_tokens": scores.tokens_in,
+                         **({"temperature": self.temperature, "probs": dict(zip(legal, probs))} if probs else {}),
                          "score_seconds": time.perf_counter() - start}, downgrades)
+
+
+def softmax(scores: list[float], temperature: float) -> list[float]:
+    """Probabilities proportional to ``exp(score / temperature)`` (shifted by the maximum: no overflow)."""
+    top = max(scores)
+    weights = [math.exp((x - top) / temperature) for x in scores]
+    total = sum(weights)
+    return [w / total for w in weights]
 
 
 def unheld_downgrade(backend: Backend) -> str:

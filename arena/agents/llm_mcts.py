@@ -14,14 +14,13 @@ the backend is not asked again.
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from typing import Any
 
 from arena.agents.backends.base import Backend, Scores, ScoringUnsupported
 from arena.agents.base import AgentInfo, Decision, Turn
-from arena.agents.llm import LLMAgent
+from arena.agents.llm import LLMAgent, softmax
 from arena.agents.search import (Node, Stats, backup, best_action, has_chance_nodes, puct_select, rollout,
                                  root_actions, sample_chance, search_info, search_state, simulation_root, stop_time)
 from arena.games.base import CHANCE, State
@@ -34,13 +33,6 @@ def rank_utility(scores: list[float]) -> list[float]:
     if n < 2:
         return [0.5] * n
     return [(sum((s > o) + 0.5 * (s == o) for o in scores) - 0.5) / (n - 1) for s in scores]
-
-
-def _softmax(logits: list[float]) -> list[float]:
-    top = max(logits)
-    exps = [math.exp(x - top) for x in logits]
-    total = sum(exps)
-    return [e / total for e in exps]
 
 
 async def puct_search(state: State, player: int, simulations: int, prior: Any, value: Any = None, *,
@@ -179,12 +171,12 @@ class LLMMCTSAgent:
         async def prior(s: State, p: int, legal: list[str]) -> dict[str, float]:
             t = self._turn(s, p, legal)
             logps = await cached(("prior", p, t.text, tuple(legal)), self.prompter.messages(t), legal)
-            return dict(zip(legal, _softmax([lp / self.temperature for lp in logps])))
+            return dict(zip(legal, softmax(logps, self.temperature)))
 
         async def value(s: State, p: int) -> float:
             t = self._turn(s, p, s.legal_actions(p) or [s.free_text_default])
             logps = await cached(("value", p, t.text), value_messages(t), list(self.VALUE_OPTIONS))
-            win, draw, _ = _softmax(logps)  # an unscorable backend gives 1/3 each: value 1/2
+            win, draw, _ = softmax(logps, 1.0)  # an unscorable backend gives 1/3 each: value 1/2
             return win + draw / 2
 
         stats, priors = await puct_search(state, turn.player, self.simulations, prior,

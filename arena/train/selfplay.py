@@ -29,6 +29,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from arena.agents.registry import parse_agent
 from arena.export.preferences import export_preferences
 from arena.games.registry import game_info, parse_game
 from arena.options import build, flat
@@ -57,7 +58,8 @@ def _llm(name: str, model: str, params: str) -> str:
 
 
 def _anchor_name(spec: str) -> str:
-    return spec.partition("=")[0] if "=" in spec.partition(":")[0] else spec.partition(":")[0]
+    """The name a run gives this agent (``NAME=`` if given, else the whole spec: ``mcts:simulations=10``)."""
+    return parse_agent(spec).name
 
 
 def selfplay(game: str, iterations: int = 1, out_dir: str | Path = "selfplay", options: SelfPlayOptions | None = None,
