@@ -11,7 +11,7 @@ from arena.games.env import ArenaEnv
 from arena.registry import parse_game
 
 PD = parse_game("prisoners-dilemma:rounds=3")
-SPIED = ("to_move", "returns", "legal_actions", "observation", "metrics")
+SPIED = ("to_move", "returns", "legal_actions", "legal_set", "observation", "metrics")
 
 
 def spied(calls: Counter[str]):  # type: ignore[no-untyped-def]
@@ -48,7 +48,7 @@ def test_each_step_asks_the_state_once_per_node() -> None:
         env.step(int(obs["action_mask"].nonzero()[0][-1]))  # D, always
         steps += 1
     assert (steps, lasts) == (6, 8)  # 3 rounds x 2 seats, then each finished agent's last()
-    assert calls == Counter({"to_move": steps, "returns": steps, "legal_actions": steps,
+    assert calls == Counter({"to_move": steps, "returns": steps, "legal_set": steps,
                              "observation": lasts, "metrics": 1})
     assert rewards == {"player_0": 3.0, "player_1": 3.0}  # (D, D) pays 1 each per round
     assert env.agents == [] and env.rewards == {}
