@@ -70,7 +70,7 @@ class ArenaEnv(AECEnv):
         self._movers: list[int] = []
         self._returns: list[float] = []
         self._masks: dict[int, Mask] = {}
-        self._mask_of: dict[tuple[str, ...], Mask] = {}  # one read-only mask per distinct legal set
+        self._mask_of: dict[tuple[str, ...] | None, Mask] = {}  # one read-only mask per distinct legal set
         self._paid = False  # whether the last step paid a reward (then the next one clears it)
         self._zeros = dict.fromkeys(self.possible_agents, 0.0)  # templates reset copies (cheaper than fromkeys)
         self._falses = dict.fromkeys(self.possible_agents, False)
@@ -85,26 +85,30 @@ class ArenaEnv(AECEnv):
     def reset(self, seed: int | None = None, options: dict | None = None) -> None:
         if seed is not None:
             self._seed = seed
-        self.state = self._make_state(self._seed)
+        self.state = state = self._make_state(self._seed)
         self.agents = self.possible_agents.copy()
         self.rewards, self._cumulative_rewards = self._zeros.copy(), self._zeros.copy()
         self.terminations, self.truncations = self._falses.copy(), self._falses.copy()
         self.infos = {a: {} for a in self.agents}
         self._paid = False
-        self._returns = list(self.state.returns())
-        self._enter_node(self.state.to_move())
+        self._returns = list(state.returns())
+        self._enter_node(state.to_move())
 
     def observe(self, agent: str) -> dict[str, Any]:
         player = self._seat[agent]
-        mask = self._masks.get(player) or self._new_mask(player)
+        mask = self._mask(player)
         return {"observation": TextObservation(self.state.observation(player)), "action_mask": mask[0]}
 
     def last(self, observe: bool = True) -> tuple[dict[str, Any] | None, float, bool, bool, dict[str, Any]]:
         """PettingZoo's ``last``: the observation text is rendered once, here; nothing else is rebuilt."""
         agent = self.agent_selection
-        if observe:  # ``observe(agent)`` inline: last() is called once per step
+        if observe:  # ``observe(agent)`` inline, with the mask cache's hit path: last() runs once per step
             player = self._seat[agent]
-            mask = self._masks.get(player) or self._new_mask(player)
+            key = self.state.legal_set(player) if player in self._movers else ()
+            try:
+                mask = self._masks[player] = self._mask_of[key]
+            except KeyError:  # a legal set not seen before (or free text)
+                mask = self._masks[player] = self._new_mask(key)
             obs = {"observation": TextObservation(self.state.observation(player)), "action_mask": mask[0]}
         else:
             obs = None
@@ -121,10 +125,9 @@ class ArenaEnv(AECEnv):
             return
         player = self._seat[agent]
         self._cumulative_rewards[agent] = 0.0
-        mask = self._masks.get(player)
-        # the common case: an index allowed by the mask this node handed out
-        move = mask[1].get(action) if mask is not None and action.__class__ is int else None
-        if move is None:
+        try:  # the common case: an index allowed by the mask last() handed out at this node
+            move = self._masks[player][1][action]
+        except (KeyError, TypeError):  # no mask yet, an index it forbids, a string, None, an unhashable
             move = self._to_action(player, action)
         state = self.state
         state.apply(player, move)
@@ -178,7 +181,7 @@ class ArenaEnv(AECEnv):
 
     def _enter_node(self, movers: list[int]) -> None:
         """Sample chance nodes away; cache who moves (one ``to_move`` call per node) and select the agent."""
-        while movers == [CHANCE]:
+        while movers and movers[0] == CHANCE:  # [CHANCE]: a chance node
             self.state.sample_chance()
             movers = self.state.to_move()
         self._movers = movers
@@ -193,22 +196,22 @@ class ArenaEnv(AECEnv):
 
     def _mask(self, player: int) -> Mask:
         """The legal-action mask of ``player`` at this node: computed once per node, read-only."""
-        return self._masks.get(player) or self._new_mask(player)
-
-    def _new_mask(self, player: int) -> Mask:
-        key = self.state.legal_set(player) if player in self._movers else ()
-        if key is None:  # free text: the mask allows the default message only
-            key = (self.state.free_text_default,)
-        mask = self._mask_of.get(key)
+        mask = self._masks.get(player)
         if mask is None:
-            indexes = {self._index[a]: a for a in key}
-            array = np.zeros(len(self._vocab), np.int8)
-            array[list(indexes)] = 1
-            array.flags.writeable = False
-            mask = (array, indexes)
-            if len(self._mask_of) < 4096:  # games with few distinct legal sets (matrix, poker) hit it
-                self._mask_of[key] = mask
-        self._masks[player] = mask
+            key = self.state.legal_set(player) if player in self._movers else ()
+            mask = self._masks[player] = self._mask_of.get(key) or self._new_mask(key)
+        return mask
+
+    def _new_mask(self, key: tuple[str, ...] | None) -> Mask:
+        """The mask of a legal set (``None``: free text, the game's default message only), cached per set."""
+        actions = key if key is not None else (self.state.free_text_default,)
+        indexes = {self._index[a]: a for a in actions}
+        array = np.zeros(len(self._vocab), np.int8)
+        array[list(indexes)] = 1
+        array.flags.writeable = False
+        mask = (array, indexes)
+        if len(self._mask_of) < 4096:  # games with few distinct legal sets (matrix, poker) hit it
+            self._mask_of[key] = mask
         return mask
 
     def _to_action(self, player: int, action: int | str | None) -> str:
@@ -224,7 +227,11 @@ class ArenaEnv(AECEnv):
 
 def _agent_iter(env: ArenaEnv, max_iter: int) -> Iterator[str]:
     """The agent to act next while any agent is left, at most ``max_iter`` times (PettingZoo's contract)."""
-    for _ in repeat(None, min(max_iter, sys.maxsize)):  # a C-level count, not a Python one per step
+    if max_iter >= sys.maxsize:  # the default 2**63: no count to keep
+        while env.agents:
+            yield env.agent_selection
+        return
+    for _ in repeat(None, max_iter):  # a C-level count, not a Python one per step
         if not env.agents:
             return
         yield env.agent_selection

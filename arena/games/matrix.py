@@ -192,7 +192,7 @@ class MatrixState(State):
         n = max(len(moves), 1)
         same_index = set(zip(table.row_actions, table.col_actions))  # the (row i, column i) pairs
         out: dict[str, Any] = {"rounds_played": len(moves),
-                               "mean_payoff": [t / n for t in self.totals],
+                               "mean_payoff": [self.totals[0] / n, self.totals[1] / n],
                                "coordination_rate": sum(map(same_index.__contains__, moves)) / n}
         if table.cooperative is not None:
             rows, cols = zip(*moves) if moves else ((), ())
