@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import string
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from itertools import repeat
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from arena.games.base import CHANCE, IllegalAction, State
 
 StateFactory = Callable[[int | None], State]
 Mask = tuple[np.ndarray, dict[int, str]]  # the read-only int8 action mask, and its legal indexes' actions
+NO_MOVES: Mapping[int, str] = MappingProxyType({})  # before last() hands out a mask at a node
 
 
 class TextObservation(str):
@@ -65,15 +67,16 @@ class ArenaEnv(AECEnv):
         self.state: State = probe
         self._seed: int | None = None
         self._seat = {a: i for i, a in enumerate(self.possible_agents)}
-        self._seats = list(enumerate(self.possible_agents))  # (player, agent) pairs, the reward loop's order
-        # per-node caches, refreshed after every apply: who moves, the returns, each mover's mask
+        self._seats: list[tuple[int, str]] = []  # (player, agent) of the agents left: the reward loop's order
+        # per-node caches, refreshed after every apply: who moves, the returns, the selected agent's legal indexes
         self._movers: list[int] = []
         self._returns: list[float] = []
-        self._masks: dict[int, Mask] = {}
+        self._moves: Mapping[int, str] = NO_MOVES  # what last() allowed the selected agent (step checks it)
         self._mask_of: dict[tuple[str, ...] | None, Mask] = {}  # one read-only mask per distinct legal set
         self._paid = False  # whether the last step paid a reward (then the next one clears it)
-        self._zeros = dict.fromkeys(self.possible_agents, 0.0)  # templates reset copies (cheaper than fromkeys)
-        self._falses = dict.fromkeys(self.possible_agents, False)
+        self._zeros: dict[str, float] = {}  # 0.0 per agent left: the template of a step that pays nothing
+        self._falses = dict.fromkeys(self.possible_agents, False)  # copied at reset (cheaper than fromkeys)
+        self._seat_agents(self.possible_agents)
 
     def observation_space(self, agent: str) -> spaces.Space:
         return self.observation_spaces[agent]
@@ -87,6 +90,8 @@ class ArenaEnv(AECEnv):
             self._seed = seed
         self.state = state = self._make_state(self._seed)
         self.agents = self.possible_agents.copy()
+        if len(self._seats) != len(self.agents):  # the last episode lost an agent early (a wrapper's doing)
+            self._seat_agents(self.agents)
         self.rewards, self._cumulative_rewards = self._zeros.copy(), self._zeros.copy()
         self.terminations, self.truncations = self._falses.copy(), self._falses.copy()
         self.infos = {a: {} for a in self.agents}
@@ -106,9 +111,10 @@ class ArenaEnv(AECEnv):
             player = self._seat[agent]
             key = self.state.legal_set(player) if player in self._movers else ()
             try:
-                mask = self._masks[player] = self._mask_of[key]
+                mask = self._mask_of[key]
             except KeyError:  # a legal set not seen before (or free text)
-                mask = self._masks[player] = self._new_mask(key)
+                mask = self._new_mask(key)
+            self._moves = mask[1]
             obs = {"observation": TextObservation(self.state.observation(player)), "action_mask": mask[0]}
         else:
             obs = None
@@ -126,15 +132,14 @@ class ArenaEnv(AECEnv):
         player = self._seat[agent]
         self._cumulative_rewards[agent] = 0.0
         try:  # the common case: an index allowed by the mask last() handed out at this node
-            move = self._masks[player][1][action]
+            move = self._moves[action]
         except (KeyError, TypeError):  # no mask yet, an index it forbids, a string, None, an unhashable
             move = self._to_action(player, action)
         state = self.state
         state.apply(player, move)
         movers = state.to_move()
         if movers and movers[0] != CHANCE:  # the usual next node: one to_move call, a fresh mask cache
-            self._movers = movers
-            self._masks.clear()
+            self._movers, self._moves = movers, NO_MOVES
             self.agent_selection = self.possible_agents[movers[0]]
         else:
             self._enter_node(movers)
@@ -148,9 +153,7 @@ class ArenaEnv(AECEnv):
                 rewards[agent] = reward = float(after[player] - before[player])
                 cumulative[agent] += reward
         elif self._paid:
-            rewards = self.rewards
-            self.rewards = self._zeros.copy() if len(rewards) == len(self._zeros) else dict.fromkeys(rewards, 0.0)
-            self._paid = False
+            self.rewards, self._paid = self._zeros.copy(), False
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":
@@ -166,6 +169,7 @@ class ArenaEnv(AECEnv):
         if not all(self.terminations.values()) and not all(
                 self.terminations[a] or self.truncations[a] for a in self.agents):
             self._was_dead_step(action)  # someone still plays (a wrapper ended one agent): PettingZoo's rule
+            self._seat_agents(self.agents)
             return
         if action is not None:
             raise ValueError("when an agent is dead, the only valid action is None")
@@ -179,13 +183,17 @@ class ArenaEnv(AECEnv):
         if self._paid:  # otherwise every reward left is 0.0 already
             self.rewards, self._paid = dict.fromkeys(agents, 0.0), False
 
+    def _seat_agents(self, agents: list[str]) -> None:
+        """The reward loop's seats and the zero-rewards template for the agents still in the episode."""
+        self._seats = [(self._seat[a], a) for a in agents]
+        self._zeros = dict.fromkeys(agents, 0.0)
+
     def _enter_node(self, movers: list[int]) -> None:
         """Sample chance nodes away; cache who moves (one ``to_move`` call per node) and select the agent."""
         while movers and movers[0] == CHANCE:  # [CHANCE]: a chance node
             self.state.sample_chance()
             movers = self.state.to_move()
-        self._movers = movers
-        self._masks.clear()
+        self._movers, self._moves = movers, NO_MOVES
         if movers:
             self.agent_selection = self.possible_agents[movers[0]]
             return
@@ -195,12 +203,9 @@ class ArenaEnv(AECEnv):
         self.agent_selection = self.agents[0]
 
     def _mask(self, player: int) -> Mask:
-        """The legal-action mask of ``player`` at this node: computed once per node, read-only."""
-        mask = self._masks.get(player)
-        if mask is None:
-            key = self.state.legal_set(player) if player in self._movers else ()
-            mask = self._masks[player] = self._mask_of.get(key) or self._new_mask(key)
-        return mask
+        """The legal-action mask of ``player`` at this node (read-only; one per distinct legal set)."""
+        key = self.state.legal_set(player) if player in self._movers else ()
+        return self._mask_of.get(key) or self._new_mask(key)
 
     def _new_mask(self, key: tuple[str, ...] | None) -> Mask:
         """The mask of a legal set (``None``: free text, the game's default message only), cached per set."""
