@@ -146,7 +146,9 @@ class ArenaEnv(AECEnv):
         # this step's rewards are the change of the returns; the reward dicts change only when those do
         after = state.returns()
         if after != self._returns:  # most steps (a first mover at a simultaneous node, mid-game moves) pay nothing
-            before, self._returns, self._paid = self._returns, list(after), True
+            before = self._returns
+            self._returns = list(after)
+            self._paid = True
             self.rewards = rewards = {}
             cumulative = self._cumulative_rewards
             for player, agent in self._seats:

@@ -189,11 +189,13 @@ class MatrixState(State):
 
     def metrics(self) -> dict[str, Any]:
         moves, table = self.moves, self.table
-        n = max(len(moves), 1)
-        same_index = set(zip(table.row_actions, table.col_actions))  # the (row i, column i) pairs
-        out: dict[str, Any] = {"rounds_played": len(moves),
+        played = len(moves)
+        n = played or 1
+        out: dict[str, Any] = {"rounds_played": played,
                                "mean_payoff": [self.totals[0] / n, self.totals[1] / n],
-                               "coordination_rate": sum(map(same_index.__contains__, moves)) / n}
+                               # rounds on a (row i, column i) pair: one C-level count per diagonal cell
+                               "coordination_rate": sum(map(moves.count, zip(table.row_actions,
+                                                                              table.col_actions))) / n}
         if table.cooperative is not None:
             rows, cols = zip(*moves) if moves else ((), ())
             out["cooperation_rate"] = [rows.count(table.cooperative) / n, cols.count(table.cooperative) / n]
