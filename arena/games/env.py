@@ -107,7 +107,7 @@ class ArenaEnv(AECEnv):
     def last(self, observe: bool = True) -> tuple[dict[str, Any] | None, float, bool, bool, dict[str, Any]]:
         """PettingZoo's ``last``: the observation text is rendered once, here; nothing else is rebuilt."""
         agent = self.agent_selection
-        if observe:  # ``observe(agent)`` inline, with the mask cache's hit path: last() runs once per step
+        if observe:  # ``observe(agent)`` inline (last() runs once per step); step() checks against these moves
             player = self._seat[agent]
             key = self.state.legal_set(player) if player in self._movers else ()
             try:
