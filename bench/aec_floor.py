@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import load_line  # noqa: E402
-from aec_overhead import aec, matched, seconds  # noqa: E402
+from aec_overhead import aec, matched, play, seconds  # noqa: E402
 
 from arena.games.env import ArenaEnv, TextObservation  # noqa: E402
 from arena.games.registry import GameSpec, parse_game  # noqa: E402
@@ -93,18 +93,7 @@ class FloorEnv:
 
 def floor(game: GameSpec, episodes: int) -> int:
     """The bench's AEC loop, over ``FloorEnv``."""
-    env, steps = FloorEnv(game), 0
-    for ep in range(episodes):
-        env.reset(seed=ep)
-        rng = random.Random(ep)
-        for _agent in env.agent_iter():
-            obs, _, term, trunc, _ = env.last()
-            if term or trunc:
-                env.step(None)
-                continue
-            env.step(rng.choice(obs["action_mask"].nonzero()[0].tolist()))
-            steps += 1
-    return steps
+    return play(FloorEnv(game), episodes)
 
 
 def transcript(env: Any, seed: int) -> list[tuple[Any, ...]]:
