@@ -19,6 +19,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 from arena.games.env import ArenaEnv
 from arena.games.registry import GameSpec, parse_game
@@ -45,7 +46,12 @@ def matched(game: GameSpec, episodes: int) -> int:
 
 
 def aec(game: GameSpec, episodes: int) -> int:
-    env, steps = ArenaEnv(game.make, "bench"), 0
+    return play(ArenaEnv(game.make, "bench"), episodes)
+
+
+def play(env: Any, episodes: int) -> int:
+    """PettingZoo's loop over ``env``: the observation text and mask read, a random legal index picked."""
+    steps = 0
     for ep in range(episodes):
         env.reset(seed=ep)
         rng = random.Random(ep)

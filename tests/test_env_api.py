@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from pettingzoo.test import api_test, seed_test
 
+from arena.games.base import IllegalAction
 from arena.games.env import ArenaEnv
 from arena.registry import game_listing, parse_game
 
@@ -51,3 +53,24 @@ def test_string_actions_and_masks() -> None:
     obs, *_ = env.last()
     assert list(obs["action_mask"]) == [1, 1, 0]
     assert "let's both cooperate" in env.observe("player_1")["observation"]
+
+
+def test_index_actions_are_checked_against_this_nodes_legal_set() -> None:
+    env = make_env("tic-tac-toe")
+    env.reset(seed=0)
+    obs, *_ = env.last()
+    env.step(np.int64(4))  # a NumPy index (what `mask.nonzero()` gives) is an index like any other
+    assert env.agent_selection == "player_1"
+    obs, *_ = env.last()
+    assert obs["action_mask"][4] == 0 and obs["action_mask"].sum() == 8
+    for bad, message in [(4, "'5' is not legal now"), (9, "index below 9"), (-1, "index below 9"),
+                         (None, "index below 9")]:
+        with pytest.raises(IllegalAction, match=message):
+            env.step(bad)
+        assert env.agent_selection == "player_1"  # refused: nothing applied, the same agent still moves
+    env.step(0)
+    # no last() at this node: the index is still checked, against the legal set asked then
+    with pytest.raises(IllegalAction, match="'1' is not legal now"):
+        env.step(0)
+    env.step(8.0)  # any number int() accepts, as before
+    assert env.state.legal_actions(1) == ["2", "3", "4", "6", "7", "8"]  # X on 5 and 9, O on 1

@@ -30,6 +30,16 @@ def test_prisoners_dilemma_defaults_and_payoffs() -> None:
     assert state.metrics()["cooperation_rate"] == [0.5, 0.5]
 
 
+def test_metrics_known_values() -> None:
+    state = play(parse_game("prisoners-dilemma:rounds=4").make(1), [("C", "C"), ("C", "D"), ("D", "D"), ("D", "D")])
+    assert state.metrics() == {"rounds_played": 4, "mean_payoff": [5 / 4, 10 / 4], "coordination_rate": 0.75,
+                               "cooperation_rate": [0.5, 0.25]}
+    # distinct row and column labels: coordination is (Up, Left) or (Down, Right); no cooperative label
+    ordinal = play(parse_game("ordinal-2x2:rounds=3").make(0), [("Up", "Left"), ("Up", "Right"), ("Down", "Right")])
+    assert ordinal.metrics()["coordination_rate"] == 2 / 3 and "cooperation_rate" not in ordinal.metrics()
+    assert parse_game("prisoners-dilemma").make(0).metrics()["coordination_rate"] == 0.0  # nothing played yet
+
+
 def test_custom_payoffs_and_rounds() -> None:
     state = parse_game("prisoners-dilemma:R=8,S=0,T=10,P=5,rounds=2").make(0)
     play(state, [("C", "D"), ("D", "D")])

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import random
 import sys
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from arena.games.base import CHANCE
 from arena.games.env import ArenaEnv
-from arena.registry import parse_game
+from arena.registry import game_listing, parse_game
 
 PD = parse_game("prisoners-dilemma:rounds=3")
-SPIED = ("to_move", "returns", "legal_actions", "observation", "metrics")
+SPIED = ("to_move", "returns", "legal_actions", "legal_set", "observation", "metrics")
 
 
 def spied(calls: Counter[str]):  # type: ignore[no-untyped-def]
@@ -48,7 +50,28 @@ def test_each_step_asks_the_state_once_per_node() -> None:
         env.step(int(obs["action_mask"].nonzero()[0][-1]))  # D, always
         steps += 1
     assert (steps, lasts) == (6, 8)  # 3 rounds x 2 seats, then each finished agent's last()
-    assert calls == Counter({"to_move": steps, "returns": steps, "legal_actions": steps,
+    assert calls == Counter({"to_move": steps, "returns": steps, "legal_set": steps,
                              "observation": lasts, "metrics": 1})
     assert rewards == {"player_0": 3.0, "player_1": 3.0}  # (D, D) pays 1 each per round
     assert env.agents == [] and env.rewards == {}
+
+
+def test_legal_set_is_legal_actions_as_a_tuple_for_every_builtin_game() -> None:
+    """The adapter's cheap hook (``State.legal_set``; matrix games return shared tuples) agrees with
+    ``legal_actions`` at every node of a random game of each built-in game."""
+    specs = sorted(row[0] for row in game_listing() if not row[0].startswith("textarena:") and row[0] != "matrix")
+    assert "prisoners-dilemma" in specs and len(specs) > 10
+    for spec in specs + ["prisoners-dilemma:cheap_talk=true,rounds=2", "matrix:file=examples/games/deadlock.toml"]:
+        state, rng = parse_game(spec).make(5), random.Random(5)
+        for _ in range(300):
+            movers = state.to_move()
+            if not movers:
+                break
+            if movers == [CHANCE]:
+                state.sample_chance()
+                continue
+            for p in movers:
+                legal = state.legal_actions(p)
+                assert state.legal_set(p) == (None if legal is None else tuple(legal)), (spec, p)
+            legal = state.legal_actions(movers[0])
+            state.apply(movers[0], rng.choice(legal) if legal else state.free_text_default)

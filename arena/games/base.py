@@ -57,6 +57,12 @@ class State(ABC):
     def legal_actions(self, player: int) -> list[str] | None:
         """Legal action strings, or ``None`` when the action is free text."""
 
+    def legal_set(self, player: int) -> tuple[str, ...] | None:
+        """:meth:`legal_actions` as a tuple (``None`` at a free-text node), for the PettingZoo adapter's
+        mask cache; a game whose legal sets repeat may return one shared tuple, without a new list."""
+        legal = self.legal_actions(player)
+        return None if legal is None else tuple(legal)
+
     @abstractmethod
     def apply(self, player: int, action: str) -> None:
         """Apply an already-parsed legal action (raise :class:`IllegalAction` otherwise)."""

@@ -10,7 +10,10 @@ nobody's observation shows a pending choice.
 from __future__ import annotations
 
 import string
-from collections.abc import Callable, Iterator
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from itertools import repeat
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -20,7 +23,8 @@ from pettingzoo import AECEnv
 from arena.games.base import CHANCE, IllegalAction, State
 
 StateFactory = Callable[[int | None], State]
-Mask = tuple[np.ndarray, bytes]  # the read-only int8 action mask, and the same as bytes (cheap to index)
+Mask = tuple[np.ndarray, dict[int, str]]  # the read-only int8 action mask, and its legal indexes' actions
+NO_MOVES: Mapping[int, str] = MappingProxyType({})  # before last() hands out a mask at a node
 
 
 class TextObservation(str):
@@ -63,12 +67,16 @@ class ArenaEnv(AECEnv):
         self.state: State = probe
         self._seed: int | None = None
         self._seat = {a: i for i, a in enumerate(self.possible_agents)}
-        # per-node caches, refreshed after every apply: who moves, the returns, each mover's mask
+        self._seats: list[tuple[int, str]] = []  # (player, agent) of the agents left: the reward loop's order
+        # per-node caches, refreshed after every apply: who moves, the returns, the selected agent's legal indexes
         self._movers: list[int] = []
         self._returns: list[float] = []
-        self._masks: dict[int, Mask] = {}
-        self._mask_of: dict[tuple[str, ...], Mask] = {}  # one read-only mask per distinct legal set
+        self._moves: Mapping[int, str] = NO_MOVES  # what last() allowed the selected agent (step checks it)
+        self._mask_of: dict[tuple[str, ...] | None, Mask] = {}  # one read-only mask per distinct legal set
         self._paid = False  # whether the last step paid a reward (then the next one clears it)
+        self._zeros: dict[str, float] = {}  # 0.0 per agent left: the template of a step that pays nothing
+        self._falses = dict.fromkeys(self.possible_agents, False)  # copied at reset (cheaper than fromkeys)
+        self._seat_agents(self.possible_agents)
 
     def observation_space(self, agent: str) -> spaces.Space:
         return self.observation_spaces[agent]
@@ -80,27 +88,37 @@ class ArenaEnv(AECEnv):
     def reset(self, seed: int | None = None, options: dict | None = None) -> None:
         if seed is not None:
             self._seed = seed
-        self.state = self._make_state(self._seed)
-        self.agents = list(self.possible_agents)
-        self.rewards = dict.fromkeys(self.agents, 0.0)
-        self._cumulative_rewards = dict.fromkeys(self.agents, 0.0)
-        self.terminations = dict.fromkeys(self.agents, False)
-        self.truncations = dict.fromkeys(self.agents, False)
+        self.state = state = self._make_state(self._seed)
+        self.agents = self.possible_agents.copy()
+        if len(self._seats) != len(self.agents):  # the last episode lost an agent early (a wrapper's doing)
+            self._seat_agents(self.agents)
+        self.rewards, self._cumulative_rewards = self._zeros.copy(), self._zeros.copy()
+        self.terminations, self.truncations = self._falses.copy(), self._falses.copy()
         self.infos = {a: {} for a in self.agents}
         self._paid = False
-        self._returns = list(self.state.returns())
-        self._enter_node(self.state.to_move())
+        self._returns = list(state.returns())
+        self._enter_node(state.to_move())
 
     def observe(self, agent: str) -> dict[str, Any]:
         player = self._seat[agent]
-        mask = self._masks.get(player) or self._new_mask(player)
+        mask = self._mask(player)
         return {"observation": TextObservation(self.state.observation(player)), "action_mask": mask[0]}
 
     def last(self, observe: bool = True) -> tuple[dict[str, Any] | None, float, bool, bool, dict[str, Any]]:
         """PettingZoo's ``last``: the observation text is rendered once, here; nothing else is rebuilt."""
         agent = self.agent_selection
-        return (self.observe(agent) if observe else None, self._cumulative_rewards[agent],
-                self.terminations[agent], self.truncations[agent], self.infos[agent])
+        if observe:  # ``observe(agent)`` inline (last() runs once per step); step() checks against these moves
+            player = self._seat[agent]
+            key = self.state.legal_set(player) if player in self._movers else ()
+            try:
+                mask = self._mask_of[key]
+            except KeyError:  # a legal set not seen before (or free text)
+                mask = self._new_mask(key)
+            self._moves = mask[1]
+            obs = {"observation": TextObservation(self.state.observation(player)), "action_mask": mask[0]}
+        else:
+            obs = None
+        return obs, self._cumulative_rewards[agent], self.terminations[agent], self.truncations[agent], self.infos[agent]
 
     def agent_iter(self, max_iter: int = 2**63) -> Iterator[str]:
         """PettingZoo's ``agent_iter`` as a generator (its iterator class costs a Python call per step)."""
@@ -113,34 +131,31 @@ class ArenaEnv(AECEnv):
             return
         player = self._seat[agent]
         self._cumulative_rewards[agent] = 0.0
-        mask = self._masks.get(player)
-        if action.__class__ is int and mask is not None and 0 <= action < len(mask[1]) and mask[1][action]:
-            move = self._vocab[action]  # the common case: an index allowed by the mask this node handed out
-        else:
+        try:  # the common case: an index allowed by the mask last() handed out at this node
+            move = self._moves[action]
+        except (KeyError, TypeError):  # no mask yet, an index it forbids, a string, None, an unhashable
             move = self._to_action(player, action)
         state = self.state
         state.apply(player, move)
         movers = state.to_move()
         if movers and movers[0] != CHANCE:  # the usual next node: one to_move call, a fresh mask cache
-            self._movers, self._masks = movers, {}
+            self._movers, self._moves = movers, NO_MOVES
             self.agent_selection = self.possible_agents[movers[0]]
         else:
             self._enter_node(movers)
         # this step's rewards are the change of the returns; the reward dicts change only when those do
         after = state.returns()
         if after != self._returns:  # most steps (a first mover at a simultaneous node, mid-game moves) pay nothing
-            self._pay(list(after))
+            before = self._returns
+            self._returns = list(after)
+            self._paid = True
+            self.rewards = rewards = {}
+            cumulative = self._cumulative_rewards
+            for player, agent in self._seats:
+                rewards[agent] = reward = float(after[player] - before[player])
+                cumulative[agent] += reward
         elif self._paid:
-            self.rewards = dict.fromkeys(self.rewards, 0.0)
-            self._paid = False
-
-    def _pay(self, after: list[float]) -> None:
-        before, self._returns, self._paid = self._returns, after, True
-        self.rewards = rewards = {}
-        cumulative = self._cumulative_rewards
-        for agent, now, then in zip(self.possible_agents, after, before):
-            rewards[agent] = reward = float(now - then)
-            cumulative[agent] += reward
+            self.rewards, self._paid = self._zeros.copy(), False
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":
@@ -153,25 +168,34 @@ class ArenaEnv(AECEnv):
     # --- helpers ------------------------------------------------------------
     def _dead_step(self, action: None) -> None:
         """PettingZoo's ``_was_dead_step`` where every agent finishes at once: drop this one, select the next."""
-        if not all(self.terminations[a] or self.truncations[a] for a in self.agents):
+        if not all(self.terminations.values()) and not all(
+                self.terminations[a] or self.truncations[a] for a in self.agents):
             self._was_dead_step(action)  # someone still plays (a wrapper ended one agent): PettingZoo's rule
+            self._seat_agents(self.agents)
             return
         if action is not None:
             raise ValueError("when an agent is dead, the only valid action is None")
         agent = self.agent_selection
-        for table in (self.terminations, self.truncations, self.rewards, self._cumulative_rewards, self.infos):
-            del table[agent]
-        self.agents.remove(agent)
-        if self.agents:
-            self.agent_selection = self.agents[0]
-        self.rewards, self._paid = dict.fromkeys(self.agents, 0.0), False
+        del self.terminations[agent], self.truncations[agent], self.rewards[agent]
+        del self._cumulative_rewards[agent], self.infos[agent]
+        agents = self.agents
+        agents.remove(agent)
+        if agents:
+            self.agent_selection = agents[0]
+        if self._paid:  # otherwise every reward left is 0.0 already
+            self.rewards, self._paid = dict.fromkeys(agents, 0.0), False
+
+    def _seat_agents(self, agents: list[str]) -> None:
+        """The reward loop's seats and the zero-rewards template for the agents still in the episode."""
+        self._seats = [(self._seat[a], a) for a in agents]
+        self._zeros = dict.fromkeys(agents, 0.0)
 
     def _enter_node(self, movers: list[int]) -> None:
         """Sample chance nodes away; cache who moves (one ``to_move`` call per node) and select the agent."""
-        while movers == [CHANCE]:
+        while movers and movers[0] == CHANCE:  # [CHANCE]: a chance node
             self.state.sample_chance()
             movers = self.state.to_move()
-        self._movers, self._masks = movers, {}
+        self._movers, self._moves = movers, NO_MOVES
         if movers:
             self.agent_selection = self.possible_agents[movers[0]]
             return
@@ -181,21 +205,20 @@ class ArenaEnv(AECEnv):
         self.agent_selection = self.agents[0]
 
     def _mask(self, player: int) -> Mask:
-        """The legal-action mask of ``player`` at this node: computed once per node, read-only."""
-        return self._masks.get(player) or self._new_mask(player)
+        """The legal-action mask of ``player`` at this node (read-only; one per distinct legal set)."""
+        key = self.state.legal_set(player) if player in self._movers else ()
+        return self._mask_of.get(key) or self._new_mask(key)
 
-    def _new_mask(self, player: int) -> Mask:
-        legal = self.state.legal_actions(player) if player in self._movers else []
-        key = tuple(legal) if legal is not None else (self.state.free_text_default,)
-        mask = self._mask_of.get(key)
-        if mask is None:
-            array = np.zeros(len(self._vocab), np.int8)
-            array[[self._index[a] for a in key]] = 1
-            array.flags.writeable = False
-            mask = (array, array.tobytes())
-            if len(self._mask_of) < 4096:  # games with few distinct legal sets (matrix, poker) hit it
-                self._mask_of[key] = mask
-        self._masks[player] = mask
+    def _new_mask(self, key: tuple[str, ...] | None) -> Mask:
+        """The mask of a legal set (``None``: free text, the game's default message only), cached per set."""
+        actions = key if key is not None else (self.state.free_text_default,)
+        indexes = {self._index[a]: a for a in actions}
+        array = np.zeros(len(self._vocab), np.int8)
+        array[list(indexes)] = 1
+        array.flags.writeable = False
+        mask = (array, indexes)
+        if len(self._mask_of) < 4096:  # games with few distinct legal sets (matrix, poker) hit it
+            self._mask_of[key] = mask
         return mask
 
     def _to_action(self, player: int, action: int | str | None) -> str:
@@ -204,13 +227,18 @@ class ArenaEnv(AECEnv):
         index = -1 if action is None else int(action)
         if not 0 <= index < len(self._vocab):
             raise IllegalAction(f"action must be an index below {len(self._vocab)} or a string, got {action!r}")
-        if not self._mask(player)[1][index]:
+        if index not in self._mask(player)[1]:
             raise IllegalAction(f"action {self._vocab[index]!r} is not legal now")
         return self._vocab[index]
 
 
 def _agent_iter(env: ArenaEnv, max_iter: int) -> Iterator[str]:
     """The agent to act next while any agent is left, at most ``max_iter`` times (PettingZoo's contract)."""
-    while env.agents and max_iter > 0:
-        max_iter -= 1
+    if max_iter >= sys.maxsize:  # the default 2**63: no count to keep
+        while env.agents:
+            yield env.agent_selection
+        return
+    for _ in repeat(None, max_iter):  # a C-level count, not a Python one per step
+        if not env.agents:
+            return
         yield env.agent_selection

@@ -98,6 +98,9 @@ class MatrixState(State):
     def legal_actions(self, player: int) -> list[str] | None:
         return None if self.talking else list(self._actions(player))
 
+    def legal_set(self, player: int) -> tuple[str, ...] | None:
+        return None if self.talking else self.table.row_actions if player == 0 else self.table.col_actions
+
     def parse(self, player: int, text: str) -> str:
         if self.talking:
             message = " ".join(text.split())[:500]
@@ -185,13 +188,15 @@ class MatrixState(State):
                 "my_payoffs": [self.table.cell(*m)[player] for m in self.moves]}
 
     def metrics(self) -> dict[str, Any]:
-        n = max(len(self.moves), 1)
-        out: dict[str, Any] = {"rounds_played": len(self.moves),
-                               "mean_payoff": [t / n for t in self.totals],
-                               "coordination_rate": sum(
-                                   self.table.row_actions.index(a) == self.table.col_actions.index(b)
-                                   for a, b in self.moves) / n}
-        if self.table.cooperative is not None:
-            out["cooperation_rate"] = [sum(m[p] == self.table.cooperative for m in self.moves) / n
-                                       for p in (0, 1)]
+        moves, table = self.moves, self.table
+        played = len(moves)
+        n = played or 1
+        out: dict[str, Any] = {"rounds_played": played,
+                               "mean_payoff": [self.totals[0] / n, self.totals[1] / n],
+                               # rounds on a (row i, column i) pair: one C-level count per diagonal cell
+                               "coordination_rate": sum(map(moves.count, zip(table.row_actions,
+                                                                              table.col_actions))) / n}
+        if table.cooperative is not None:
+            rows, cols = zip(*moves) if moves else ((), ())
+            out["cooperation_rate"] = [rows.count(table.cooperative) / n, cols.count(table.cooperative) / n]
         return out
