@@ -28,8 +28,8 @@ from arena.train.selfplay import selfplay
 
 SETTINGS = dict(baselines=["random", "mcts:simulations=10"], games_per_pair=16, eval_seeds=16,
                 llm_params="mode=choice,temperature=0.3,threads=2", rollout="random", rollouts=16,
-                min_margin=2.0, experts=True, test_split=0.15, steps=24, lr=5e-4, beta=0.1, batch_size=2,
-                grad_accum=5, concurrency=16, device="cpu", seed=0)
+                min_margin=2.0, experts=True, test_split=0.15, steps=20, lr=5e-4, beta=0.1, batch_size=2,
+                grad_accum=4, concurrency=16, device="cpu", seed=0)
 
 
 def main(out: str = "selfplay-tictactoe") -> None:

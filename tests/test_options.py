@@ -201,3 +201,17 @@ def test_generated_options_from_a_toy_dataclass() -> None:
     assert runner.invoke(toy, ["--mode", "medium"]).exit_code == 2 and len(got) == 2
     text = runner.invoke(toy, ["--help"], env={"COLUMNS": "200"}).output
     assert "the [name] of it" in text and "[x]" in text and "--no-verbose" in text  # markup shown verbatim
+
+
+@pytest.mark.parametrize("name", ["selfplay_kuhn", "selfplay_tictactoe"])
+def test_the_measured_examples_settings_are_valid_options(name: str) -> None:
+    """The README's measured self-play examples must build (a renamed option fails here, not after 20 min),
+    and their anchors and LLM spec must parse."""
+    import importlib
+
+    from arena.agents.registry import parse_agent
+    settings = importlib.import_module(f"examples.{name}").SETTINGS
+    opts = build(SelfPlayOptions, dict(settings))
+    assert opts.train.steps == settings["steps"] and opts.export.rollout == settings["rollout"]
+    for spec in [*opts.baselines, f"local:smollm2:{opts.llm_params}"]:
+        parse_agent(spec)

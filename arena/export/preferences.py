@@ -83,6 +83,7 @@ from arena.export.values import (
     deterministic,
     estimate,
     has_determinize,
+    seed_key,
     select_pair,
 )
 from arena.games.hidden import PEEKING, check_peeking, peeks
@@ -186,15 +187,15 @@ async def _step_rows(trajectories: list[Trajectory], opts: ExportOptions, resolv
             continue
         if points and check_peeking(points[0].state, "step values", opts.allow_peeking):
             stats["peeking_matches"] += 1
-        chosen = _sample_points([p for p in points if kinds[p.step.index]], opts, traj.match_id)
+        chosen = _sample_points([p for p in points if kinds[p.step.index]], opts, seed_key(traj))
         stats["decision_points"] += len(chosen)
         for p in chosen:
             await window.submit(_point_row(p, opts, policy, stats, window.limit))
     return [row for row in await window.results() if row is not None]
 
 
-def _sample_points(points: list[DecisionPoint], opts: ExportOptions, match_id: str) -> list[DecisionPoint]:
-    rng = random.Random(f"{opts.seed}:{match_id}:points")
+def _sample_points(points: list[DecisionPoint], opts: ExportOptions, key: str) -> list[DecisionPoint]:
+    rng = random.Random(f"{opts.seed}:{key}:points")
     keep = [p for p in points if opts.sample >= 1.0 or rng.random() < opts.sample]
     if opts.max_points and len(keep) > opts.max_points:
         picked = set(rng.sample(range(len(keep)), opts.max_points))
@@ -242,7 +243,7 @@ async def _candidates(point: DecisionPoint, prompt: list[dict[str, str]], opts: 
     if legal is not None:
         actions = list(legal)
         if opts.candidates and len(actions) > opts.candidates:
-            rng = random.Random(f"{opts.seed}:{point.traj.match_id}:{step.index}:candidates")
+            rng = random.Random(f"{opts.seed}:{seed_key(point.traj)}:{step.index}:candidates")
             others = rng.sample([a for a in actions if a != step.action], opts.candidates - 1)
             actions = [a for a in actions if a == step.action or a in others]
         return {a: answer_text(prompt, legal, a) for a in actions}
@@ -267,7 +268,7 @@ async def _sample_free_text(point: DecisionPoint, prompt: list[dict[str, str]],
     if backend is None:
         log.warning("free-text sampler %r is not an LLM agent; free-text turns get no candidates", spec)
         return []
-    base = zlib.crc32(f"{opts.seed}:{point.traj.match_id}:{point.step.index}".encode())
+    base = zlib.crc32(f"{opts.seed}:{seed_key(point.traj)}:{point.step.index}".encode())
     replies = await asyncio.gather(*(backend.complete(prompt, max_tokens=agent.max_tokens,
                                                       temperature=opts.sample_temperature, seed=base + i)
                                      for i in range(opts.free_text_samples - 1)), return_exceptions=True)

@@ -164,10 +164,16 @@ async def _rollout(point: DecisionPoint, action: str, r: int, policy: RolloutPol
         return await _play_out(point, action, r, policy, seed, co_movers)
 
 
+def seed_key(traj: Trajectory) -> str:
+    """What the export's random draws are keyed on: the game and the match's own seed, not its id
+    (ids carry the time the run was made, so a rerun of the same seeds would draw differently)."""
+    return f"{traj.game}:{traj.seed}"
+
+
 async def _play_out(point: DecisionPoint, action: str, r: int, policy: RolloutPolicy, seed: int,
                     co_movers: str) -> float:
     p = point.player
-    rng = random.Random(f"{seed}:{point.traj.match_id}:{point.step.index}:{r}")
+    rng = random.Random(f"{seed}:{seed_key(point.traj)}:{point.step.index}:{r}")
     determinized = has_determinize(point.state)
     s = point.state.determinize(p, rng) if determinized else point.state.clone()  # type: ignore[attr-defined]
     s.rng = random.Random(rng.getrandbits(64))
@@ -213,7 +219,7 @@ def _mcts_samples(point: DecisionPoint, candidates: list[str], policy: RolloutPo
         raise SpecError(f"rollout mcts needs the module arena.agents.mcts ({err})") from None
     samples: dict[str, list[float]] = {a: [] for a in candidates}
     for r in range(rollouts):
-        rng = random.Random(f"{seed}:{point.traj.match_id}:{point.step.index}:mcts:{r}")
+        rng = random.Random(f"{seed}:{seed_key(point.traj)}:{point.step.index}:mcts:{r}")
         stats = search(point.state, point.player, policy.simulations, rng=rng)
         for a in candidates:
             if a in stats:
