@@ -256,3 +256,17 @@ if __name__ == "__main__":  # standalone: python -m arena.cli_data export prefer
     standalone = typer.Typer(add_completion=False, no_args_is_help=True)
     mount(standalone)
     standalone()
+
+
+def run_example(game: str, out: str, settings: dict[str, Any]) -> None:
+    """One measured self-play example (``examples/selfplay_*.py``): timestamped progress, the summary, the wall time."""
+    import time
+
+    from arena.train.selfplay import selfplay
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    quiet_libraries()
+    started = time.perf_counter()
+    summary = selfplay(game, 1, out, progress=lambda m: print(f"[{time.perf_counter() - started:5.0f}s] {m}",
+                                                               flush=True), **settings)
+    print_summary(summary)
+    print(f"wall time {time.perf_counter() - started:.0f} s")

@@ -20,12 +20,9 @@ DPO teaches the model the majority answer of each betting history, not a policy 
 
 from __future__ import annotations
 
-import logging
 import sys
-import time
 
-from arena.cli_data import print_summary, quiet_libraries
-from arena.train.selfplay import selfplay
+from arena.cli_data import run_example
 
 # batch_size x grad_accum = 10 takes (about) every pair in each step: full-batch steps (minibatches of 4
 # pulled the adapter back and forth between pairs that want opposite answers: 30 steps, lr 2e-4, no
@@ -36,13 +33,7 @@ SETTINGS = dict(baselines=["random", "cfr"], games_per_pair=16, eval_seeds=20, r
 
 
 def main(out: str = "selfplay-kuhn") -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    quiet_libraries()
-    started = time.perf_counter()
-    summary = selfplay("kuhn-poker", 1, out, progress=lambda m: print(f"[{time.perf_counter() - started:5.0f}s] {m}",
-                                                                        flush=True), **SETTINGS)
-    print_summary(summary)
-    print(f"wall time {time.perf_counter() - started:.0f} s")
+    run_example("kuhn-poker", out, SETTINGS)
 
 
 if __name__ == "__main__":

@@ -15,16 +15,17 @@ Why tic-tac-toe after Kuhn poker (``selfplay_kuhn.py``): in Kuhn every good deci
 the card, and DPO at this budget learns only the majority answer of each betting history; in
 tic-tac-toe part of what the values teach does not depend on the position (the centre and the
 corners are worth more than the edges), and a win, a draw and a loss are far apart.
+
+Measured (README, "Self-play preference data and training"): 24 minutes; the tuned model beats the
+base model head to head (+0.188 [+0.031, +0.375]), held-out ranking accuracy 0.58 -> 0.75, and the
+changes against the anchors are not significant at 16 seeds (random +0.281, MCTS -0.219).
 """
 
 from __future__ import annotations
 
-import logging
 import sys
-import time
 
-from arena.cli_data import print_summary, quiet_libraries
-from arena.train.selfplay import selfplay
+from arena.cli_data import run_example
 
 SETTINGS = dict(baselines=["random", "mcts:simulations=10"], games_per_pair=16, eval_seeds=16,
                 llm_params="mode=choice,temperature=0.3,threads=2", rollout="random", rollouts=16,
@@ -33,13 +34,7 @@ SETTINGS = dict(baselines=["random", "mcts:simulations=10"], games_per_pair=16, 
 
 
 def main(out: str = "selfplay-tictactoe") -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    quiet_libraries()
-    started = time.perf_counter()
-    summary = selfplay("tic-tac-toe", 1, out, progress=lambda m: print(f"[{time.perf_counter() - started:5.0f}s] {m}",
-                                                                         flush=True), **SETTINGS)
-    print_summary(summary)
-    print(f"wall time {time.perf_counter() - started:.0f} s")
+    run_example("tic-tac-toe", out, SETTINGS)
 
 
 if __name__ == "__main__":
