@@ -32,9 +32,5 @@ SETTINGS = dict(baselines=["random", "cfr"], games_per_pair=16, eval_seeds=20, r
                 grad_accum=5, concurrency=16, device="cpu", seed=0)
 
 
-def main(out: str = "selfplay-kuhn") -> None:
-    run_example("kuhn-poker", out, SETTINGS)
-
-
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    run_example("kuhn-poker", sys.argv[1] if len(sys.argv) > 1 else "selfplay-kuhn", SETTINGS)

@@ -33,9 +33,5 @@ SETTINGS = dict(baselines=["random", "mcts:simulations=10"], games_per_pair=16, 
                 grad_accum=4, concurrency=16, device="cpu", seed=0)
 
 
-def main(out: str = "selfplay-tictactoe") -> None:
-    run_example("tic-tac-toe", out, SETTINGS)
-
-
 if __name__ == "__main__":
-    main(*sys.argv[1:2])
+    run_example("tic-tac-toe", sys.argv[1] if len(sys.argv) > 1 else "selfplay-tictactoe", SETTINGS)
