@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import load_line  # noqa: E402
-from aec_overhead import aec, matched, play, seconds  # noqa: E402
+from aec_overhead import aec, matched, play, rotations  # noqa: E402
 
 from arena.games.env import ArenaEnv, TextObservation  # noqa: E402
 from arena.games.registry import GameSpec, parse_game  # noqa: E402
@@ -112,12 +112,8 @@ if __name__ == "__main__":
     game = parse_game("prisoners-dilemma")
     for seed in range(5):  # the floor does the same work as ArenaEnv for this game, only hard-wired
         assert transcript(FloorEnv(game), seed) == transcript(ArenaEnv(game.make, "floor"), seed)
-    loops, ratios = [floor, aec, matched], {"floor": [], "aec": []}  # type: dict[str, list[float]]
-    for rep in range(21):
-        order = loops[rep % 3:] + loops[:rep % 3]
-        t = {fn.__name__: seconds(fn, game, 300) for fn in order}
-        for name, series in ratios.items():
-            series.append(t[name] / t["matched"])
+    times = rotations([floor, aec, matched], game, 300, 21)
+    ratios = {name: [t[name] / t["matched"] for t in times] for name in ("floor", "aec")}
     for name, r in ratios.items():
         what = "FloorEnv (hard-wired)" if name == "floor" else "ArenaEnv"
         print(f"prisoners-dilemma: {what} / matched bare loop, {len(r)} paired runs: "

@@ -72,16 +72,20 @@ def seconds(fn: Callable[[GameSpec, int], int], game: GameSpec, episodes: int) -
     return time.process_time() - start
 
 
+def rotations(loops: list[Callable[[GameSpec, int], int]], game: GameSpec, episodes: int = 300,
+              reps: int = 21) -> list[dict[str, float]]:
+    """CPU seconds of each loop (by name), one dict per repetition: the loops back to back, the order rotating."""
+    times = []
+    for rep in range(reps):
+        k = rep % len(loops)
+        times.append({fn.__name__: seconds(fn, game, episodes) for fn in loops[k:] + loops[:k]})
+    return times
+
+
 def paired_ratios(game: GameSpec, episodes: int = 300, reps: int = 21) -> dict[str, list[float]]:
     """AEC time over each bare loop's, one ratio per repetition (the three loops timed back to back)."""
-    loops = [aec, matched, bare]
-    ratios: dict[str, list[float]] = {"matched": [], "bare": []}
-    for rep in range(reps):
-        order = loops[rep % 3:] + loops[:rep % 3]
-        t = {fn.__name__: seconds(fn, game, episodes) for fn in order}
-        for name, series in ratios.items():
-            series.append(t["aec"] / t[name])
-    return ratios
+    times = rotations([aec, matched, bare], game, episodes, reps)
+    return {name: [t["aec"] / t[name] for t in times] for name in ("matched", "bare")}
 
 
 if __name__ == "__main__":
