@@ -251,13 +251,6 @@ def mount(app: typer.Typer) -> None:
     app.command("selfplay")(selfplay_cmd)
 
 
-if __name__ == "__main__":  # standalone: python -m arena.cli_data export preferences ...
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    standalone = typer.Typer(add_completion=False, no_args_is_help=True)
-    mount(standalone)
-    standalone()
-
-
 def run_example(game: str, out: str, settings: dict[str, Any]) -> None:
     """One measured self-play example (``examples/selfplay_*.py``): timestamped progress, the summary, the wall time."""
     import time
@@ -270,3 +263,10 @@ def run_example(game: str, out: str, settings: dict[str, Any]) -> None:
                                                                flush=True), **settings)
     print_summary(summary)
     print(f"wall time {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":  # standalone: python -m arena.cli_data export preferences ...
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    standalone = typer.Typer(add_completion=False, no_args_is_help=True)
+    mount(standalone)
+    standalone()

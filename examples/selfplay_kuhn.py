@@ -10,9 +10,10 @@ a LoRA adapter is trained with DPO; then the tuned model and the base model are 
 fresh seeds no play run used, in mirrored pairs (same deal, seats swapped), against each anchor
 (paired bootstrap of tuned - base) and head to head (SPRT).  Writes ``OUT_DIR/report.html``.
 
-Why Kuhn poker rather than tic-tac-toe: two legal actions per decision (cheap to score on a CPU),
-twelve information sets (one iteration's pairs cover the game), exact equilibrium values from
-CFR, and a base model far from equilibrium; tic-tac-toe needs tactics over thousands of positions.
+Why Kuhn poker: two legal actions per decision (cheap to score on a CPU), twelve information
+sets (one iteration's pairs cover the game), exact equilibrium values from CFR, and a base model
+far from equilibrium.  But every good decision depends on the card, which DPO did not learn here;
+``selfplay_tictactoe.py`` is the example where the values teach something position-independent.
 
 Measured (README, "Self-play preference data and training"): 13 minutes, and no improvement --
 DPO teaches the model the majority answer of each betting history, not a policy of its card.

@@ -12,10 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from arena.tournaments.ratings import elo_update, wdl
+from arena.tournaments.ratings import COLUMN, elo_update, wdl
 from arena.trajectory import Outcome, Player
 
-COLUMN = {"win": "wins", "draw": "draws", "loss": "losses"}
 
 
 @dataclass

@@ -63,6 +63,7 @@ def wdl(ranks: list[int], seat: int) -> str:
 
 
 POINTS = {"win": 1.0, "draw": 0.5, "loss": 0.0}
+COLUMN = {"win": "wins", "draw": "draws", "loss": "losses"}  # a result -> its leaderboard column
 
 
 def match_points(ranks: list[int], seat: int) -> float:
@@ -78,7 +79,7 @@ def leaderboard(results: list[Result]) -> list[dict[str, Any]]:
             row = rows.setdefault(p.name, {"agent": p.name, "games": 0, "wins": 0, "draws": 0, "losses": 0,
                                            "score_sum": 0.0, "forfeits": 0})
             row["games"] += 1
-            row[{"win": "wins", "draw": "draws", "loss": "losses"}[wdl(outcome.ranks, p.seat)]] += 1
+            row[COLUMN[wdl(outcome.ranks, p.seat)]] += 1
             row["score_sum"] += outcome.scores[p.seat]
             row["forfeits"] += outcome.forfeited_by == p.seat
     ratings = elo(results)
