@@ -156,3 +156,21 @@ def test_duplicate_games_share_deals_across_seat_rotations() -> None:
         from arena.tournaments.runner import resolve
         resolve(RunConfig(games=["holdem:duplicate=true,players=3"], agents=[a.spec for a in agents],
                           games_per_pair=4), build=False)
+
+
+def test_stopped_worker_run_leaves_no_pool_thread_behind(tmp_path: Path) -> None:
+    """The pool's manager thread is joined before run_parallel returns: a thread still closing its wake-up
+    pipe at interpreter exit made the exit hook fail with EBADF (a traceback after a Ctrl-C, Python 3.11)."""
+    import threading
+
+    from arena.tournaments.interrupt import Interrupted
+    store = Store(tmp_path / "s.db")
+    slow = "slow=tests.plugins.bots:SlowCooperator:delay=0.1"  # matches still in flight at the stop
+    run_id = new_run(store, RunConfig(games=["prisoners-dilemma:rounds=4"], agents=[slow, *AGENTS[:2]],
+                                      games_per_pair=8, workers=2, concurrency=2))
+    before = set(threading.enumerate())
+    stop = threading.Event()
+    with pytest.raises(Interrupted):
+        execute(store, run_id, lambda match, outcome: stop.set(), stop=stop)
+    assert set(threading.enumerate()) - before == set()
+    assert store.count(run_id, "pending") > 0 and store.count(run_id, "done") > 0

@@ -105,7 +105,8 @@ def run_parallel(store: Store, config: RunConfig, pending: list[PlannedMatch], h
                 _finish(store, futures[future], future.result(), hooks)
         if not waiting:
             return False
-        pool.shutdown(wait=False, cancel_futures=True)  # batches not started: their matches stay pending
+        for future in waiting:  # batches not started: their matches stay pending
+            future.cancel()
         done, running = wait([f for f in waiting if not f.cancelled()], timeout=GRACE)
         for future in done:
             if future.exception() is None:
@@ -115,6 +116,8 @@ def run_parallel(store: Store, config: RunConfig, pending: list[PlannedMatch], h
                 process.terminate()
         return True
     finally:
+        # One shutdown, that waits: it joins the pool's manager thread, which otherwise may still be closing
+        # its wake-up pipe when the interpreter's exit hook writes to it (EBADF on Python 3.11).
         pool.shutdown(wait=True)
 
 
