@@ -71,7 +71,6 @@ def _xgrammar_compiler(model: object, tokenizer: object) -> object:
 
 
 def with_xgrammar(model: object, tokenizer: object, ids: torch.Tensor, legal: list[str] | None, regex: str) -> str:
-    import xgrammar as xgr
     from transformers import LogitsProcessorList
     from xgrammar.contrib.hf import LogitsProcessor
     compiler = _xgrammar_compiler(model, tokenizer)
