@@ -16,11 +16,13 @@ from arena import cli_board as board
 from arena import cli_run, jsonsafe
 from arena.cli_data import mount
 from arena.cli_play import register as register_play
-from arena.console import err, fail, json_flag, out
+from arena.cli_options import GENERATED, command
+from arena.console import db_option, err, fail, json_flag, out, run_option
 from arena.agents.registry import agent_kinds
 from arena.games.registry import game_listing
 from arena.store import Store, StoreError
 from arena.tournaments.plackett import rate_jsonl
+from arena.tournaments.rating_options import RatingOptions
 from arena.tournaments.summary import document
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -60,11 +62,6 @@ def list_(what: Listing = typer.Argument(..., help="games, agents, or data (the 
     out.print(table)
 
 
-def _report(store: Store, run_id: str | None, as_json: bool, **options: Any) -> None:
-    """The results document (one table per game, ratings, move statistics) as JSON or tables."""
-    board.report(store, run_id, as_json, **options)
-
-
 def _print(doc: dict[str, Any], as_json: bool) -> None:
     if as_json:
         sys.stdout.write(jsonsafe.dumps(doc, indent=2) + "\n")
@@ -75,11 +72,11 @@ def _print(doc: dict[str, Any], as_json: bool) -> None:
 
 
 @app.command("report")
-def report_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
+@command("rating", RatingOptions, only=("anchor", "prior", "bootstrap"))
+def report_cmd(db: str = db_option(),
                out_path: str = typer.Option("report.html", "--out", help="the HTML file to write"),
-               run_id: str = typer.Option(None, "--run", help="one run (default: every run in the store)"),
-               anchor: str = typer.Option(None, help="agent fixed at 1500 (default: the mean rating)"),
-               prior: float = typer.Option(board.DEFAULT_PRIOR, min=0.0, help=board.PRIOR_HELP)) -> None:
+               run_id: str = run_option(),
+               rating: RatingOptions = GENERATED) -> None:
     """Write one self-contained HTML report: ratings with CIs, heatmaps, rating plot, every transcript."""
     from arena.tournaments.bt import MEAN
     from arena.report import build_report
@@ -87,21 +84,21 @@ def report_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
         store = Store(db, must_exist=True)
         if run_id:
             store.run_config(run_id)
-        path = build_report(store, Path(out_path), run_id, anchor=anchor or MEAN, prior=prior)
+        path = build_report(store, Path(out_path), run_id, anchor=rating.anchor or MEAN, prior=rating.prior,
+                            n_boot=rating.bootstrap)
     except (StoreError, ValueError, OSError) as error:
         fail(str(error))
     err.print(f"wrote {path}", highlight=False)
 
 
 @app.command("rate")
+@command("rating", RatingOptions)
 def rate_cmd(path: str = typer.Argument(..., help="JSONL: one result per line, players with ranks or scores"),
-             anchor: str = typer.Option(None, help="agent fixed at 1500 (default: the mean rating)"),
-             bootstrap: int = typer.Option(1000, help="bootstrap replicates for the intervals"),
-             prior: float = typer.Option(board.DEFAULT_PRIOR, min=0.0, help=board.PRIOR_HELP),
+             rating: RatingOptions = GENERATED,
              as_json: bool = json_flag()) -> None:
     """Rate results from elsewhere (e.g. {"players": ["a", "b"], "ranks": [1, 2]} per line)."""
     try:
-        doc = document(rate_jsonl(path), anchor=anchor, n_boot=bootstrap, prior=prior)
+        doc = document(rate_jsonl(path), **rating.fit_args())
     except FileNotFoundError:
         fail(f"no such file: {path}")
     except OSError as error:

@@ -16,14 +16,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from arena import jsonsafe
-from arena.console import fail, json_flag, out
+from arena.cli_options import GENERATED, command
+from arena.console import db_option, fail, json_flag, out, run_option
 from arena.games.analysis import MetricColumn, cell
 from arena.store import Store, StoreError
 from arena.tournaments.core import DEFAULT_PRIOR
+from arena.tournaments.rating_options import RatingOptions
 from arena.tournaments.summary import store_document
 
-PRIOR_HELP = ("virtual draws each agent plays against an average opponent (a weak prior that keeps unbeaten "
-              "agents finite); 0 = plain maximum likelihood")
 
 
 def _ci(low: float, high: float, fmt: str) -> str:
@@ -180,12 +180,10 @@ def report(store: Store, run_id: str | None, as_json: bool, overall: bool = Fals
         print_document(doc, overall)
 
 
-def leaderboard_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
-                    run_id: str = typer.Option(None, "--run", help="one run (default: every run in the store)"),
-                    anchor: str = typer.Option(None, help="agent fixed at 1500 (default: the mean rating)"),
-                    seat_advantage: bool = typer.Option(False, "--seat-advantage", help="fit a first-seat advantage"),
-                    bootstrap: int = typer.Option(1000, help="bootstrap replicates for the intervals"),
-                    prior: float = typer.Option(DEFAULT_PRIOR, min=0.0, help=PRIOR_HELP),
+@command("rating", RatingOptions)
+def leaderboard_cmd(db: str = db_option(),
+                    run_id: str = run_option(),
+                    rating: RatingOptions = GENERATED,
                     overall: bool = typer.Option(False, "--overall",
                                                  help="also one table over all games (scores normalised per game)"),
                     as_json: bool = json_flag()) -> None:
@@ -196,8 +194,7 @@ def leaderboard_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
             store.run_config(run_id)
     except StoreError as error:
         fail(str(error))
-    report(store, run_id, as_json, overall, anchor=anchor, seat_advantage=seat_advantage, n_boot=bootstrap,
-           prior=prior)
+    report(store, run_id, as_json, overall, **rating.fit_args())
 
 
 def mount(app: typer.Typer) -> None:

@@ -24,7 +24,7 @@ from rich.table import Table
 
 from arena import jsonsafe
 from arena.cli_options import GENERATED, command
-from arena.console import err, fail, json_flag, out
+from arena.console import db_option, err, fail, json_flag, out, run_option
 from arena.export.options import ExportOptions
 from arena.train.options import DPOOptions, SelfPlayOptions
 
@@ -47,7 +47,7 @@ def quiet_libraries() -> None:
 @export_app.command("preferences")
 @command("options", ExportOptions)
 def export_preferences_cmd(
-    db: str = typer.Option("arena.db", help="SQLite store"),
+    db: str = db_option(),
     out_path: str = typer.Option(..., "--out", help="FILE.jsonl or FILE.parquet"),
     options: ExportOptions = GENERATED,
     as_json: bool = json_flag("print the export statistics as JSON"),
@@ -66,9 +66,9 @@ def export_preferences_cmd(
 
 
 @export_app.command("phh")
-def export_phh_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
+def export_phh_cmd(db: str = db_option(),
                    out_dir: str = typer.Option("phh", "--out", help="folder for the .phh files"),
-                   run_id: str = typer.Option(None, "--run", help="only this run"),
+                   run_id: str = run_option("only this run"),
                    match_id: str = typer.Option(None, "--match", help="only this match")) -> None:
     """Hold'em hands in the Poker Hand History format (one .phh file per hand; pokerkit reads them)."""
     from arena.export.phh import phh_command
@@ -81,9 +81,9 @@ def export_phh_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
 
 
 @export_app.command("pgn")
-def export_pgn_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
+def export_pgn_cmd(db: str = db_option(),
                    out_path: str = typer.Option("games.pgn", "--out", help="the PGN file to write"),
-                   run_id: str = typer.Option(None, "--run", help="only this run")) -> None:
+                   run_id: str = run_option("only this run")) -> None:
     """Chess and Chess960 matches as PGN (Termination "rules infraction" for illegal-move forfeits)."""
     from arena.atomic import write_text
     from arena.export.pgn import export_pgn_many

@@ -9,7 +9,7 @@ from rich.markup import escape
 
 from arena import jsonsafe
 from arena.cli_options import GENERATED, command
-from arena.console import err, fail, json_flag, out
+from arena.console import db_option, err, fail, json_flag, out, run_option
 from arena.spec import SpecError
 from arena.store import Store, StoreError
 from arena.tournaments.compare import CompareParams
@@ -31,7 +31,7 @@ def compare_cmd(a: str = typer.Argument(None, help="agent spec A [NAME=]KIND[:ke
                 game: str = typer.Option(None, "--game", "-g", help="two-player game spec"),
                 params: CompareParams = GENERATED,
                 seed: int = typer.Option(0, help="run seed (pair p plays seed f(seed, p) twice)"),
-                db: str = typer.Option("arena.db", help="SQLite store"),
+                db: str = db_option(),
                 resume: str = typer.Option(None, help="continue this compare run"),
                 as_json: bool = json_flag("print the verdict as JSON")) -> None:
     """Is A better than B? Mirrored pairs (same seed, seats swapped) until a pentanomial SPRT decides."""
@@ -64,8 +64,8 @@ def compare_cmd(a: str = typer.Argument(None, help="agent spec A [NAME=]KIND[:ke
         out.print(_verdict_text(verdict, a_name, b_name, params.elo0, params.elo1), highlight=False)
 
 
-def quality_cmd(db: str = typer.Option("arena.db", help="SQLite store"),
-                run_id: str = typer.Option(None, "--run", help="one run (default: every run in the store)"),
+def quality_cmd(db: str = db_option(),
+                run_id: str = run_option(),
                 depth: int = typer.Option(10, min=1, help="Stockfish search depth per chess position"),
                 stockfish: str = typer.Option("", help="path of the Stockfish binary (default: on PATH)"),
                 as_json: bool = json_flag("print the per-agent summary as JSON")) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 
 from arena.cli_options import GENERATED, command
-from arena.console import err, fail
+from arena.console import db_option, err, fail
 from arena.tournaments.config import RunConfig
 
 
@@ -40,7 +40,7 @@ def play_cmd(game: str = typer.Argument(..., help="game spec ID[:key=value,...]"
              agent: list[str] = typer.Option(None, "--agent", "-a", help="opponent agent spec; repeatable"),
              seat: int = typer.Option(0, help="your seat (0 moves first in most games)"),
              overrides: dict[str, Any] = GENERATED,
-             db: str = typer.Option("arena.db", help="SQLite store the game is kept in")) -> None:
+             db: str = db_option("SQLite store the game is kept in")) -> None:
     """Play a game yourself against agents in this terminal (stored like any match; see `arena report`)."""
     from arena.spec import SpecError
     from arena.store import Store, StoreError

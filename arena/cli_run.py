@@ -17,15 +17,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from arena import jsonsafe
-from arena.cli_board import PRIOR_HELP, print_document
+from arena.cli_board import print_document
 from arena.cli_options import GENERATED, command
-from arena.console import err, fail, json_flag, out
-from arena.tournaments.core import DEFAULT_PRIOR
+from arena.console import db_option, err, fail, json_flag, out
 from arena.errors import ArenaError
 from arena.store import PlannedMatch, Store
 from arena.tournaments.config import RunConfig, build_config
 from arena.tournaments.interrupt import EXIT_INTERRUPTED, Interrupted, resume_command, sigint_stops
 from arena.tournaments.live import LiveBoard
+from arena.tournaments.rating_options import RatingOptions
 from arena.tournaments.runner import Resolved, describe, execute, new_run, resolve, resume as prepare_resume
 from arena.trajectory import Outcome
 
@@ -34,23 +34,33 @@ def register(app: typer.Typer) -> None:
     app.command("run")(run)
 
 
+def _check_anchor(rating: RatingOptions, resolved: Resolved) -> None:
+    """An ``--anchor`` that names no agent of the run fails before any match is played."""
+    if rating.anchor is not None and rating.anchor not in resolved.agents:
+        raise ArenaError(f"anchor {rating.anchor!r} is not an agent of this run; valid: "
+                         f"{', '.join(sorted(resolved.agents))}")
+
+
 @command("overrides", RunConfig, partial=True)
+@command("rating", RatingOptions)
 def run(
     spec: str = typer.Argument(None, help="tournament spec file (TOML); flags override it"),
     overrides: dict[str, Any] = GENERATED,
-    db: str = typer.Option("arena.db", help="SQLite store"),
+    db: str = db_option(),
     resume: str = typer.Option(None, help="finish the pending and error matches of this run id"),
     as_json: bool = json_flag("print one JSON document instead of tables"),
-    prior: float = typer.Option(DEFAULT_PRIOR, min=0.0, help=PRIOR_HELP),
+    rating: RatingOptions = GENERATED,
 ) -> None:
     """Play a tournament (a small quickstart when no spec, game or agent is given)."""
     try:
         if resume:
             store = Store(db, must_exist=True)
             run_id, resolved = resume, prepare_resume(store, resume)
+            _check_anchor(rating, resolved)
         else:
             config = build_config(spec, overrides)
             resolved = resolve(config)  # every agent built and checked before the store is touched
+            _check_anchor(rating, resolved)
             store = Store(db)
             run_id = new_run(store, config, resolved)
         _say(f"run {run_id} (db {db})")
@@ -61,7 +71,7 @@ def run(
         fail(str(error))
     from arena.tournaments.summary import store_document
     try:
-        doc = store_document(store, run_id, prior=prior)
+        doc = store_document(store, run_id, **rating.fit_args())
     except (ArenaError, ValueError) as error:
         fail(str(error))
     if as_json:

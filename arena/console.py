@@ -13,6 +13,16 @@ out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
 
+def db_option(help: str = "SQLite store") -> Any:
+    """The ``--db`` option of every command that reads or writes a store."""
+    return typer.Option("arena.db", "--db", help=help)
+
+
+def run_option(help: str = "one run (default: every run in the store)") -> Any:
+    """The ``--run`` option of every command that reads one run of a store."""
+    return typer.Option(None, "--run", help=help)
+
+
 def json_flag(help: str = "print one JSON document instead of tables") -> Any:
     """The ``--json`` option of every command: a flag (no value shown in the help)."""
     return typer.Option(False, "--json", metavar="", help=f"{help} (a flag)")

@@ -101,6 +101,39 @@ def test_rate_missing_file_and_json_flag_help(tmp_path: Path) -> None:
         assert "<bool>" not in line and "(a flag)" in line, line
 
 
+@pytest.mark.parametrize("flags,message", [
+    (["--bootstrap", "0"], "bootstrap must be at least 1 (replicates for the intervals), got 0"),
+    (["--prior", "-1"], "prior must be a number >= 0 (virtual draws per agent), got -1.0"),
+    (["--prior", "nan"], "prior must be a number >= 0 (virtual draws per agent), got nan"),
+])
+def test_rating_options_checked_once_for_every_command(tmp_path: Path, flags: list[str], message: str) -> None:
+    """One declaration (RatingOptions) serves leaderboard, rate, report and run: the same one-line error
+    everywhere (``--bootstrap 0`` was numpy's "need at least one array to concatenate"), and ``run`` fails
+    before its store exists."""
+    db = str(tmp_path / "a.db")
+    assert CliRunner().invoke(app, ["run", "-a", "tit-for-tat", "-a", "always-defect", "--db", db,
+                                    "--json"]).exit_code == 0
+    jsonl = tmp_path / "r.jsonl"
+    jsonl.write_text('{"players": ["x", "y"], "ranks": [1, 2]}\n')
+    fresh = str(tmp_path / "never.db")
+    for command in (["leaderboard", "--db", db], ["rate", str(jsonl)], ["report", "--db", db, "--out",
+                    str(tmp_path / "r.html")], ["run", "-a", "tit-for-tat", "-a", "always-defect", "--db", fresh]):
+        _one_line_error(CliRunner().invoke(app, [*command, *flags]), message)
+    assert not Path(fresh).exists() and not (tmp_path / "r.html").exists()
+
+
+def test_run_refuses_an_anchor_that_is_not_playing_before_the_store_is_touched(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    args = ["run", "-a", "tit-for-tat", "-a", "always-defect", "--db", str(db)]
+    _one_line_error(CliRunner().invoke(app, [*args, "--anchor", "nobody"]),
+                    "anchor 'nobody' is not an agent of this run; valid: always-defect, tit-for-tat")
+    assert not db.exists()
+    done = CliRunner().invoke(app, [*args, "--anchor", "tit-for-tat", "--bootstrap", "20", "--json"])
+    doc = json.loads(done.stdout)
+    assert doc["anchor"] == "tit-for-tat"
+    assert {r["agent"]: r["bt"] for r in doc["leaderboard"]}["tit-for-tat"] == 1500
+
+
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 

@@ -23,6 +23,7 @@ from arena.tournaments.core import DEFAULT_PRIOR
 from arena.tournaments.headline import normalised_scores
 from arena.tournaments.pergame import game_sections, rating_fields
 from arena.tournaments.plackett import openskill_ratings, pl_leaderboard
+from arena.tournaments.rating_options import RatingOptions
 from arena.tournaments.ratings import Result, leaderboard, pairs
 from arena.tournaments.stats import agent_stats
 from arena.tournaments.replicates import collapse, distinct_per_agent, replicate_groups, stored_results
@@ -44,6 +45,7 @@ def document(results: list[Result], stats: dict[str, dict[str, Any]] | None = No
     from the distinct matches; W/D/L, mean scores and OpenSkill from every match. The games' hooks add
     ``metric_columns`` (leaderboard columns, also per game section), one key per analysis table (its
     data) and ``analyses`` (the tables as drawn: key, title, columns, rows, note, labels)."""
+    RatingOptions(anchor, prior, n_boot, seat_advantage)  # a bad option is a ValueError before any fit
     rows = leaderboard(results)
     doc: dict[str, Any] = {"run_id": run_id, "leaderboard": rows, "pairs": pairs(results)}
     tables = run_analyses(results, AnalysisOptions(n_boot, seed, prior), RESERVED)
