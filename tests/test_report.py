@@ -297,3 +297,28 @@ def test_chromium_renders_the_report(built: Built, tmp_path: Path) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom  # the payload is there, as text
     target = next(a for a in page.named("details") if a.get("id") == f"m-{injected}")
     assert "open" in target  # the report's own script ran (its CSP hash is right) and opened the link
+
+
+def test_report_shows_the_leaderboards_numbers_with_replicates_counted_once(tmp_path: Path) -> None:
+    """Deterministic agents replay identical matches: the report rates them as ``arena leaderboard`` does
+    (each distinct match once; it used to refit over all 12 and print always-defect at 1775 beside the
+    leaderboard's 1711), and ranks a general-sum game's table by mean payoff, as the terminal does."""
+    from arena.tournaments.summary import store_document
+    store = Store(tmp_path / "r.db")
+    run_id = new_run(store, RunConfig(agents=["tit-for-tat", "always-defect", "always-cooperate"], games_per_pair=4))
+    execute(store, run_id)
+    doc = store_document(store, run_id, n_boot=50)
+    assert (doc["replicates"]["matches"], doc["replicates"]["distinct"]) == (12, 6)
+    text = build_report(store, tmp_path / "r.html", run_id, n_boot=50).read_text(encoding="utf-8")
+    tables = parse(text).tables
+    board = tables["leaderboard-table"]
+    head = board[0]
+    shown = {r[0]: (r[head.index("BT rating")], r[head.index("95% CI")], r[head.index("games")],
+                    r[head.index("distinct")]) for r in board[1:]}
+    assert shown == {r["agent"]: (f"{r['bt']:.0f}", f"[{r['bt_ci'][0]:.0f}, {r['bt_ci'][1]:.0f}]", "8", "4")
+                     for r in doc["leaderboard"]}
+    [game] = doc["games"]
+    per_game = tables[f"game-{game['game']}-ratings"]
+    assert [r[0] for r in per_game[1:]] == ["always-defect", "tit-for-tat", "always-cooperate"]  # 32 > 19.5 > 15
+    assert per_game[1][per_game[0].index("mean payoff [95% CI]")] == "32.00 [32.00, 32.00]"
+    assert "12 matches (6 distinct), ranked by mean payoff" in text

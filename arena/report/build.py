@@ -35,6 +35,7 @@ from arena.store import Store
 from arena.tournaments.bt import MEAN
 from arena.tournaments.core import DEFAULT_PRIOR
 from arena.tournaments.ratings import Result
+from arena.tournaments.replicates import collapse, stored_results
 from arena.trajectory import Outcome, Player, Trajectory
 
 log = logging.getLogger(__name__)
@@ -65,10 +66,12 @@ def build_report(store: Store | str | Path, out: str | Path, run_id: str | None 
         store = Store(store, must_exist=True)
     out, rating = Path(out), Rating(n_boot, seed, anchor, prior)
     matches = list_matches(store, run_id)
-    results = list(store.results(run_id))
+    results, keys, _ = stored_results(store, run_id)
     limit = BIG_FIELD_LIMIT if len(matches) > BIG_STORE else FIELD_LIMIT
     document = results_document(store, run_id, results, rating)
-    context = {**header(store, run_id, matches, limit), "summary": summary(store, run_id, results, rating),
+    distinct = collapse(results, keys)[0]
+    context = {**header(store, run_id, matches, limit),
+               "summary": summary(results, distinct, document, rating) if document else None,
                "match_table": match_table(matches), "transcripts": transcripts(store, matches, limit),
                "analyses": sections.analysis_section((document or {}).get("analyses", []), slug),
                "document": sections.generic(document) if document else None}
@@ -138,35 +141,26 @@ def header(store: Store, run_id: str | None, matches: list[MatchRow], limit: int
             "page_defs": page_defs(m.game for m in matches)}
 
 
-def summary(store: Store, run_id: str | None, results: list[Result], rating: Rating) -> dict[str, Any] | None:
-    if not results:
-        return None
+def summary(results: list[Result], distinct: list[Result], document: dict[str, Any], rating: Rating) -> dict[str, Any]:
+    """The rating sections, drawn from the results ``document`` (the numbers ``arena leaderboard`` prints:
+    replicate matches counted once) over ``distinct``, the matches left when replicates count once."""
     from arena.tournaments.analyses import metric_columns
-    from arena.tournaments.stats import agent_stats
-    rows = sections.rated_rows(results, agent_stats(store, run_id), rating)
-    multi = any(len(players) > 2 for _, _, players, _ in results)
-    per_game = sections.per_game_section(results, rating, lambda game: metric_columns([game]))
-    for g in per_game:
-        g["slug"] = slug(g["game"])
+    rows = sections.document_rows(document["leaderboard"])
+    per_game = sections.per_game_section(document["games"], distinct, rating, slug, lambda game: metric_columns([game]))
     return {"leaderboard": sections.leaderboard_section(rows, rating, metric_columns([r[1] for r in results])),
-            "multiplayer": sections.multiplayer_section(results, rating) if multi else None,
-            "heatmap": sections.heatmap_section(results, [r["agent"] for r in rows]),
+            "multiplayer": sections.multiplayer_section(document) if "plackett_luce" in document else None,
+            "heatmap": sections.heatmap_section(distinct, [r["agent"] for r in rows], rating.prior),
             "elo": sections.elo_section(results), "per_game": per_game}
 
 
 def results_document(store: Store, run_id: str | None, results: list[Result], rating: Rating) -> dict[str, Any] | None:
-    """The results document (``arena leaderboard --json``), None when there is nothing to rate."""
+    """The results document (``arena leaderboard --json``), None when there is nothing to rate; a bad
+    option (an anchor that is not an agent) is a ValueError."""
     if not results:
         return None
     from arena.tournaments.summary import store_document
     anchor = None if rating.anchor == MEAN else rating.anchor
-    try:
-        doc = store_document(store, run_id, anchor=anchor, n_boot=rating.n_boot, seed=rating.seed,
-                             prior=rating.prior)
-    except ValueError as err:
-        log.warning("results document left out: %s", err)
-        return None
-    return doc
+    return store_document(store, run_id, anchor=anchor, n_boot=rating.n_boot, seed=rating.seed, prior=rating.prior)
 
 
 def match_table(matches: list[MatchRow]) -> dict[str, Any]:

@@ -1,5 +1,10 @@
 """The rating sections of the report as plain data (tables and charts) for the templates.
 
+The numbers come from the results document (``arena leaderboard --json``: identical replicate
+matches count once), so the report and the terminal never disagree; only the heatmap's point
+fit and a multi-player game's own Plackett–Luce table are computed here, over the same
+distinct matches.
+
 Leaderboard (Bradley–Terry ratings with 95% bootstrap intervals and rank intervals, W/D/L,
 online Elo, per-agent move statistics), Plackett–Luce and OpenSkill when a game has more
 than two players, observed and BT-predicted win-rate heatmaps, online Elo over the
@@ -17,10 +22,11 @@ from typing import Any
 
 from arena.games.analysis import MetricColumn, cell
 from arena.report import charts
-from arena.tournaments.bt import MEAN, bt_leaderboard, fit_bt, win_matrix
+from arena.tournaments.bt import MEAN, fit_bt, win_matrix
 from arena.tournaments.core import DEFAULT_PRIOR
-from arena.tournaments.plackett import openskill_ratings, pl_leaderboard
-from arena.tournaments.ratings import Result, elo_history, leaderboard
+from arena.tournaments.headline import PAYOFF
+from arena.tournaments.plackett import pl_leaderboard
+from arena.tournaments.ratings import Result, elo_history
 
 MAX_POINTS = 400  # points per agent in the rating plot
 COUNTS = ("forfeits", "errors", "downgrades")  # leaderboard columns shown when the rows have them
@@ -43,7 +49,7 @@ class Rating:
     def describe(self) -> str:
         where = "the mean rating" if self.anchor == MEAN else self.anchor
         return (f"Elo scale, {where} = 1500; 95% intervals and rank intervals from {self.n_boot} bootstrap "
-                "resamples of whole matches")
+                "resamples of whole distinct matches (identical replicate matches count once)")
 
 
 def table(heads: Sequence[str], rows: Sequence[Sequence[Any]], id_: str | None = None,
@@ -60,13 +66,14 @@ def thin(points: list[tuple[int, float]], most: int = MAX_POINTS) -> list[tuple[
     return [points[round(i * step)] for i in range(most)]
 
 
-def rated_rows(results: Sequence[Result], stats: dict[str, dict[str, Any]], rating: Rating) -> list[dict[str, Any]]:
-    """Leaderboard rows in BT order (agents BT cannot rate last): BT, W/D/L, Elo, metrics, move stats."""
-    bt = {r["agent"]: r for r in bt_leaderboard(results, n_boot=rating.n_boot, seed=rating.seed,
-                                                anchor=rating.anchor, prior=rating.prior)}
-    basic = {r["agent"]: r for r in leaderboard(list(results))}
-    order = list(bt) + sorted(set(basic) - set(bt))
-    return [{**basic.get(a, {}), **stats.get(a, {}), **bt.get(a, {}), "agent": a} for a in order]
+def document_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of the results document (``arena leaderboard --json``) with their Bradley–Terry fields under the
+    names the tables and the forest plot read: rating, ci_low, ci_high, rank (1 + agents rated strictly
+    higher), rank_low, rank_high.  The report shows the document's numbers: no second fit."""
+    rated = [r["bt"] for r in rows if "bt" in r]
+    return [{**r, "rating": r["bt"], "ci_low": r["bt_ci"][0], "ci_high": r["bt_ci"][1],
+             "rank": 1 + sum(b > r["bt"] for b in rated), "rank_low": r["rank_interval"][0],
+             "rank_high": r["rank_interval"][1]} if "bt" in r else dict(r) for r in rows]
 
 
 def num(row: dict[str, Any], key: str, fmt: str) -> str:
@@ -95,27 +102,28 @@ def leaderboard_section(rows: list[dict[str, Any]], rating: Rating,
     """The pooled leaderboard, with the games' ``metrics`` columns after Elo."""
     metrics = shown_metrics(rows, metrics)
     counts = [k for k in COUNTS if any(k in r for r in rows)]  # counts other parts of arena may add
-    heads = ["agent", "#", "BT rating", "95% CI", "rank (95%)", "games", "W", "D", "L", "mean score", "Elo",
-             *(m.label for m in metrics), "illegal", "fallback", "latency", "tokens", *counts]
+    heads = ["agent", "#", "BT rating", "95% CI", "rank (95%)", "games", "distinct", "W", "D", "L", "mean score",
+             "Elo", *(m.label for m in metrics), "illegal", "fallback", "latency", "tokens", *counts]
     body = []
     for i, r in enumerate(rows, 1):
-        body.append([r["agent"], str(i), *rating_cells(r), num(r, "games", "d"), num(r, "wins", "d"),
+        body.append([r["agent"], str(i), *rating_cells(r), num(r, "games", "d"), num(r, "distinct", "d"),
+                     num(r, "wins", "d"),
                      num(r, "draws", "d"), num(r, "losses", "d"), num(r, "mean_score", ".2f"),
                      num(r, "elo", ".0f"), *metric_cells(r, metrics),
                      num(r, "illegal_rate", ".1%"), num(r, "fallback_rate", ".1%"),
                      "–" if "mean_latency" not in r else f"{r['mean_latency'] * 1000:.0f} ms",
                      num(r, "tokens", "d"), *(cell(r.get(k)) for k in counts)])
-    note = (f"Bradley–Terry ratings: {rating.describe()}. "
-            "Elo: online, K=32, schedule order. illegal: refused answers / answers; fallback: moves decided "
+    note = (f"Bradley–Terry ratings: {rating.describe()}. games: every match; distinct: those left when "
+            "identical replicate matches count once. Elo: online, K=32, schedule order. illegal: refused answers / answers; fallback: moves decided "
             "by the fallback; latency: mean per answered move.")
     return {"table": table(heads, body, "leaderboard-table"),
             "chart": charts.forest([r for r in rows if "rating" in r]), "note": note}
 
 
-def multiplayer_section(results: list[Result], rating: Rating) -> dict[str, Any]:
-    pl = pl_leaderboard(results, n_boot=rating.n_boot, seed=rating.seed, anchor=rating.anchor,
-                        prior=rating.prior)
-    skill = {r["agent"]: r for r in openskill_ratings(results)}
+def multiplayer_section(document: dict[str, Any]) -> dict[str, Any]:
+    """Plackett–Luce (distinct matches) and OpenSkill (every match), as the results document has them."""
+    pl = document["plackett_luce"]
+    skill = {r["agent"]: r for r in document["openskill"]}
     heads = ["agent", "PL rating", "95% CI", "rank (95%)", "games", "OpenSkill μ", "σ", "ordinal μ−3σ"]
     body = [[r["agent"], *rating_cells(r), str(r["games"]), num(skill.get(r["agent"], {}), "mu", ".2f"),
              num(skill.get(r["agent"], {}), "sigma", ".2f"), num(skill.get(r["agent"], {}), "ordinal", ".2f")]
@@ -125,9 +133,10 @@ def multiplayer_section(results: list[Result], rating: Rating) -> dict[str, Any]
     return {"table": table(heads, body, "pl-table"), "chart": charts.forest(pl), "note": note}
 
 
-def heatmap_section(results: list[Result], order: list[str]) -> dict[str, Any] | None:
-    """Observed and BT-predicted win rates, row agent against column agent; None under two agents."""
-    wm = win_matrix(results, fit_bt(results))
+def heatmap_section(distinct: list[Result], order: list[str], prior: float = DEFAULT_PRIOR) -> dict[str, Any] | None:
+    """Observed and BT-predicted win rates over the distinct matches, row agent against column agent (as the
+    results document's ``win_matrix``); None under two agents."""
+    wm = win_matrix(distinct, fit_bt(distinct, prior=prior))
     agents = [a for a in order if a in wm.agents]
     if len(agents) < 2:
         return None
@@ -151,27 +160,39 @@ def elo_section(results: list[Result]) -> Any:
     return charts.lines(series, "matches played (schedule order)", "Elo", "online Elo after each match")
 
 
-def per_game_section(results: list[Result], rating: Rating,
+def _payoff_cell(row: dict[str, Any]) -> str:
+    low, high = row["payoff_ci"]
+    return f"{row['mean_payoff']:.2f} [{low:.2f}, {high:.2f}]"
+
+
+def per_game_section(games: Sequence[dict[str, Any]], distinct: list[Result], rating: Rating,
+                     slug: Callable[[str], str],
                      metrics: Callable[[str], Sequence[MetricColumn]] = lambda game: ()) -> list[dict[str, Any]]:
-    """One section per game spec: its ratings (and Plackett–Luce), with the game's ``metrics(game)`` columns."""
+    """One section per game spec of the results document (``games``), ranked by its headline (mean payoff in a
+    general-sum game, else the rating) as ``arena leaderboard`` ranks it, with the game's ``metrics(game)``
+    columns; a game of more than two players adds Plackett–Luce over its ``distinct`` matches.  Table ids:
+    ``game-SLUG-ratings`` and ``game-SLUG-pl``."""
     out = []
-    for game in sorted({r[1] for r in results}):
-        sub = [r for r in results if r[1] == game]
-        local = rating.within(sub)
-        rows = rated_rows(sub, {}, local)
+    for section in games:
+        game, payoff = section["game"], section["headline"] == PAYOFF
+        rows = document_rows(section["rows"])
         shown = shown_metrics(rows, metrics(game))
-        heads = ["agent", "#", "BT rating", "95% CI", "rank (95%)", "games", "W", "D", "L", "mean score", "Elo",
-                 *(m.label for m in shown)]
-        body = [[r["agent"], str(i), *rating_cells(r), num(r, "games", "d"), num(r, "wins", "d"),
-                 num(r, "draws", "d"), num(r, "losses", "d"), num(r, "mean_score", ".2f"), num(r, "elo", ".0f"),
-                 *metric_cells(r, shown)] for i, r in enumerate(rows, 1)]
-        tables = [table(heads, body)]
+        heads = ["agent", "#", *(["mean payoff [95% CI]"] if payoff else []), "BT rating", "95% CI", "rank (95%)",
+                 "games", "distinct", "W", "D", "L", "mean score", "Elo", *(m.label for m in shown)]
+        body = [[r["agent"], str(i), *([_payoff_cell(r)] if payoff else []), *rating_cells(r),
+                 num(r, "games", "d"), num(r, "distinct", "d"), num(r, "wins", "d"), num(r, "draws", "d"),
+                 num(r, "losses", "d"), num(r, "mean_score", ".2f"), num(r, "elo", ".0f"), *metric_cells(r, shown)]
+                for i, r in enumerate(rows, 1)]
+        tables = [table(heads, body, f"game-{slug(game)}-ratings")]
+        sub = [r for r in distinct if r[1] == game]
+        local = rating.within(sub)
         if any(len(players) > 2 for _, _, players, _ in sub):
             pl = pl_leaderboard(sub, n_boot=local.n_boot, seed=local.seed, anchor=local.anchor,
                                 prior=local.prior)
             tables.append(table(["agent", "PL rating", "95% CI", "rank (95%)", "games"],
-                                [[r["agent"], *rating_cells(r), str(r["games"])] for r in pl]))
-        out.append({"game": game, "matches": len(sub), "tables": tables})
+                                [[r["agent"], *rating_cells(r), str(r["games"])] for r in pl], f"game-{slug(game)}-pl"))
+        out.append({"game": game, "slug": slug(game), "matches": section["matches"], "distinct": section["distinct"],
+                    "headline": section["headline"], "tables": tables})
     return out
 
 
