@@ -40,10 +40,18 @@ Column = str | MetricColumn  # a move-statistics column, or a game's metric colu
 def _moves(row: dict[str, Any], columns: list[Column]) -> list[str]:
     cells = {"illegal": f"{row.get('illegal_rate', 0):.1%}", "fallback": f"{row.get('fallback_rate', 0):.1%}",
              "latency": f"{row.get('mean_latency', 0) * 1000:.0f} ms", "tokens": str(row.get("tokens", 0)),
-             "move quality": quality_text(row.get("quality")), "forfeits": str(row.get("forfeits", 0)),
+             "move quality": _quality(row.get("quality")), "forfeits": str(row.get("forfeits", 0)),
              "errors": str(row.get("errors", 0)), "downgrades": str(row.get("downgrades", 0))}
     return [c.text(row.get("metrics", {}).get(c.metric)) if isinstance(c, MetricColumn) else cells[c]
             for c in columns]
+
+
+def _quality(summary: dict[str, Any] | None) -> str:
+    """A judged agent's move quality in a few characters; each judge's own words (:mod:`arena.quality`)."""
+    if not summary:
+        return "-"
+    from arena.quality import describe
+    return describe(summary)
 
 
 def _label(column: Column) -> str:
@@ -59,19 +67,6 @@ def move_columns(rows: list[dict[str, Any]], metrics: list[dict[str, str]] | Non
     keys = {"illegal": "illegal_rate", "fallback": "fallback_rate", "latency": "mean_latency", "tokens": "tokens"}
     # forfeits, errors and downgrades always show: a crash, a provider failure or a silent fallback is never hidden
     return cols + [c for c, k in keys.items() if any(r.get(k) for r in rows)] + ["forfeits", "errors", "downgrades"]
-
-
-def quality_text(q: dict[str, Any] | None) -> str:
-    """A judged agent's move quality in a few characters (see :mod:`arena.quality`)."""
-    if not q:
-        return "-"
-    if q["kind"] == "chess":
-        return f"ACPL {q['acpl']:.0f}, acc {q['accuracy']:.0f}%, {q['blunders']} blunders"
-    if q["kind"] == "solved":
-        return f"{q['value_losing_share']:.0%} value-losing"
-    if q["kind"] == "regret":
-        return f"regret {q['external_regret_per_round']:.2f}/round"
-    return f"EV loss {q['ev_loss_vs_equilibrium']:.3f}/move"
 
 
 def _table(title: str, columns: list[str]) -> Table:

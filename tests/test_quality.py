@@ -93,3 +93,16 @@ def test_matrix_regret_against_the_opponents_realised_moves(tmp_path: Path) -> N
     assert summary["always-defect"]["external_regret_per_round"] == 0
     assert summary["tit-for-tat"]["external_regret_per_round"] == pytest.approx(1 / 5)
     assert summary["tit-for-tat"]["mean_instant_regret"] == pytest.approx(1 / 5)
+
+
+def test_each_judge_describes_its_own_summary() -> None:
+    """The leaderboard's "move quality" cell, in the words of the judge that made it."""
+    from arena.quality import aggregate, describe
+    chess = aggregate([{"kind": "chess", "cp_loss": 30, "accuracy": 80.0, "class": "blunder"},
+                       {"kind": "chess", "cp_loss": 10, "accuracy": 90.0, "class": ""}])
+    assert describe(chess) == "ACPL 20, acc 85%, 1 blunders"
+    solved = aggregate([{"kind": "solved", "value_losing": True, "loss": 1.0},
+                        {"kind": "solved", "value_losing": False, "loss": 0.0}])
+    assert describe(solved) == "50% value-losing"
+    assert describe({"kind": "regret", "external_regret_per_round": 0.125}) == "regret 0.12/round"
+    assert describe({"kind": "poker", "ev_loss_vs_equilibrium": 0.0625}) == "EV loss 0.062/move"

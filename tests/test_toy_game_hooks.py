@@ -211,3 +211,16 @@ def test_deal_price_table_known_values() -> None:
     assert table.document_value()[0] == {"game": "bargaining", "iteration": 1, "matches": 2, "deal_rate": 1.0,
                                          "mean_deal_price": 12.0, "std_deal_price": pytest.approx(8 ** 0.5)}
     assert deal_price_table([(0, "bargaining", [a, b], Outcome([1.0, 0.0], [1, 2]))], AnalysisOptions()) is None
+
+
+def test_a_game_says_what_a_win_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sentence under a game's W/D/L columns is the game's own ``GameInfo.win`` (no table of game ids)."""
+    from arena.games.index import game_index
+    from arena.tournaments.headline import win_meaning
+    race = GameInfo("toy-race", PickState, utility="zero-sum", win="reaching 10 first")
+    monkeypatch.setattr("arena.tournaments.headline.game_info", lambda game_id: race)
+    assert win_meaning("toy-race:target=10", "zero-sum") == "reaching 10 first"
+    assert win_meaning("toy-race", "general-sum").startswith("a higher total payoff")  # the payoff is the headline
+    monkeypatch.setattr("arena.tournaments.headline.game_info", lambda game_id: GameInfo("toy-plain", PickState))
+    assert win_meaning("toy-plain", "zero-sum").startswith("finishing ranked first by the game's own scoring")
+    assert game_index()["hex"]["win"] == "connecting your two sides of the board (hex has no draws)"

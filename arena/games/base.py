@@ -209,6 +209,7 @@ class GameInfo:
     chance: bool = False  # the rules draw at random (deals, roles, chance nodes)
     utility: str = "zero-sum"  # "zero-sum" (win/lose) | "general-sum" (payoffs) | "team"
     version: str = "1"  # bumped when the rules or the observation text change
+    win: str = ""  # what counts as a win in the W/D/L columns ("" = ranked first by the game's own scoring)
     # What the game adds to its results (:mod:`arena.games.analysis`; not in the static index):
     metric_columns: tuple[MetricColumn, ...] = ()  # per-agent leaderboard columns (e.g. cooperation rate)
     analyses: tuple[Analysis, ...] = ()  # per-game tables of the results document and the report

@@ -376,9 +376,10 @@ def make_chess960(seed: int | None = None, position: int = -1, max_plies: int = 
     return ChessState(seed, max_plies=max_plies, chess960=True, position=position)
 
 
+WIN = "checkmate, or the opponent's forfeit; stalemate, repetition and the ply limit are draws"
 GAMES = {
     "chess": GameInfo("chess", make_chess, {"max_plies": 400, "fen": ""},
-                      "chess (python-chess rules); SAN or UCI answers; draw after max_plies"),
+                      "chess (python-chess rules); SAN or UCI answers; draw after max_plies", win=WIN),
     "chess960": GameInfo("chess960", make_chess960, {"position": -1, "max_plies": 400},
-                         "Chess960; position 0..959 (-1: from the seed; 518 = standard)", chance=True),
+                         "Chess960; position 0..959 (-1: from the seed; 518 = standard)", chance=True, win=WIN),
 }

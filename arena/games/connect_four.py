@@ -164,5 +164,6 @@ class ConnectFourState(ForkedRng, State):
 
 GAMES = {
     "connect-four": GameInfo("connect-four", ConnectFourState, {"rows": 6, "cols": 7, "connect": 4},
-                             "connect four on a 6x7 board (rows/cols/connect adjustable)"),
+                             "connect four on a 6x7 board (rows/cols/connect adjustable)",
+                             win="connecting four of your discs first; a full board is a draw"),
 }

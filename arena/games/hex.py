@@ -232,5 +232,6 @@ class HexState(ForkedRng, State):
 
 GAMES = {
     "hex": GameInfo("hex", HexState, {"size": 11, "swap": False},
-                    "Hex on a size x size board (default 11); X top-bottom, O left-right; optional swap rule"),
+                    "Hex on a size x size board (default 11); X top-bottom, O left-right; optional swap rule",
+                    win="connecting your two sides of the board (hex has no draws)"),
 }

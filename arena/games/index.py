@@ -19,7 +19,7 @@ GAME_MODULES = ("arena.games.matrix_catalog", "arena.games.public_goods", "arena
                 "arena.games.chess", "arena.games.connect_four", "arena.games.hex", "arena.games.tictactoe",
                 "arena.games.werewolf", "arena.games.poker")
 INDEX_PATH = Path(__file__).with_name("index.json")
-FIELDS = ("params", "summary", "players", "information", "dynamics", "chance", "utility", "version")
+FIELDS = ("params", "summary", "players", "information", "dynamics", "chance", "utility", "version", "win")
 
 
 def build_index() -> dict[str, dict[str, Any]]:

@@ -132,5 +132,6 @@ class TicTacToeState(ForkedRng, State):
 
 
 GAMES = {
-    "tic-tac-toe": GameInfo("tic-tac-toe", TicTacToeState, {}, "tic-tac-toe, cells 1-9 (or a1-c3)"),
+    "tic-tac-toe": GameInfo("tic-tac-toe", TicTacToeState, {}, "tic-tac-toe, cells 1-9 (or a1-c3)",
+                            win="three in a row first; a full board is a draw"),
 }

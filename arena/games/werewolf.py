@@ -327,4 +327,5 @@ GAMES = {"werewolf": GameInfo(
     {"players": 7, "wolves": 0, "seers": 1, "doctors": 1, "discussion_rounds": 1, "tie": "none",
      "reveal_role": True, "self_protect": True, "max_days": 10},
     "social deduction: wolves vs village with night powers, discussion and votes", players="5-9",
-    information="imperfect", dynamics="simultaneous", chance=True, utility="team", analyses=(team_tables,))}
+    information="imperfect", dynamics="simultaneous", chance=True, utility="team", analyses=(team_tables,),
+    win="your team (village or wolves) winning")}

@@ -186,6 +186,18 @@ def _mean(values: list[float]) -> float:
     return round(sum(values) / len(values), 4) + 0.0 if values else 0.0  # + 0.0: no -0
 
 
+def describe(summary: dict[str, Any]) -> str:
+    """An :func:`aggregate` in a few characters (the leaderboard's "move quality" cell)."""
+    kind = summary["kind"]
+    if kind == "chess":
+        return f"ACPL {summary['acpl']:.0f}, acc {summary['accuracy']:.0f}%, {summary['blunders']} blunders"
+    if kind == "solved":
+        return f"{summary['value_losing_share']:.0%} value-losing"
+    if kind == "regret":
+        return f"regret {summary['external_regret_per_round']:.2f}/round"
+    return f"EV loss {summary['ev_loss_vs_equilibrium']:.3f}/move"
+
+
 def aggregate(moves: list[dict[str, Any]]) -> dict[str, Any]:
     """One agent's judged moves of one game summed up."""
     kind = moves[0]["kind"]

@@ -26,24 +26,13 @@ from typing import Any
 
 import numpy as np
 
+from arena.games.base import GameInfo
 from arena.games.registry import game_info
 
 from arena.spec import SpecError
 from arena.tournaments.ratings import Result
 
 PAYOFF, RATING = "mean payoff", "rating"
-
-_WINS = {
-    "chess": "checkmate, or the opponent's forfeit; stalemate, repetition and the ply limit are draws",
-    "chess960": "checkmate, or the opponent's forfeit; stalemate, repetition and the ply limit are draws",
-    "connect-four": "connecting four of your discs first; a full board is a draw",
-    "tic-tac-toe": "three in a row first; a full board is a draw",
-    "hex": "connecting your two sides of the board (hex has no draws)",
-    "kuhn-poker": "winning chips from the opponent over the match",
-    "leduc-poker": "winning chips from the opponent over the match",
-    "holdem": "winning chips from the opponent over the match",
-    "werewolf": "your team (village or wolves) winning",
-}
 
 
 def game_id(game: str) -> str:
@@ -52,12 +41,18 @@ def game_id(game: str) -> str:
     return f"textarena:{rest.partition(':')[0]}" if head == "textarena" else head
 
 
+def _info(game: str) -> GameInfo | None:
+    """The metadata of a stored game spec; None for a game this install no longer has."""
+    try:
+        return game_info(game_id(game))
+    except (SpecError, ImportError):
+        return None
+
+
 def game_utility(game: str) -> str:
     """"zero-sum" | "general-sum" | "team" from the game's metadata ("zero-sum" when unknown)."""
-    try:
-        return game_info(game_id(game)).utility
-    except (SpecError, ImportError):
-        return "zero-sum"
+    info = _info(game)
+    return info.utility if info else "zero-sum"
 
 
 def headline_of(utility: str) -> str:
@@ -69,7 +64,8 @@ def win_meaning(game: str, utility: str) -> str:
     if utility == "general-sum":
         return ("a higher total payoff than the opponent(s) in that match; an agent can win every match and "
                 "still score less, so the headline is the mean payoff")
-    return _WINS.get(game_id(game), "finishing ranked first by the game's own scoring; equal ranks are a draw")
+    info = _info(game)
+    return (info.win if info else "") or "finishing ranked first by the game's own scoring; equal ranks are a draw"
 
 
 def _strata(results: Sequence[Result], agents: list[str],

@@ -61,7 +61,7 @@ from arena.games.base import GameInfo, IllegalAction, State
 from arena.games.poker.duplicate import duplicate_table
 from arena.games.poker.engine import AUTOMATIONS, DECK, MemoHoldem
 from arena.games.poker.grammar import read_action
-from arena.games.poker.limit import copy_rng
+from arena.games.poker.limit import CHIPS_WIN, copy_rng
 
 MAX_SEATS = 6
 MENU = ("fold", "check", "call", "raise min", "raise half-pot", "raise pot", "all-in")
@@ -390,4 +390,4 @@ GAMES = {"holdem": GameInfo(
     {"players": 2, "hands": 10, "small_blind": 1, "big_blind": 2, "ante": 0, "stack": 200, "stacks": "",
      "carry_stacks": False, "duplicate": False, "deal_seed": -1},
     "no-limit Texas hold'em, 2-6 players, pokerkit rules; bet N / raise to N / menu; score in big blinds",
-    players="2-6", information="imperfect", chance=True, analyses=(duplicate_table,))}
+    players="2-6", information="imperfect", chance=True, analyses=(duplicate_table,), win=CHIPS_WIN)}

@@ -45,6 +45,8 @@ from typing import Any
 from arena.games.base import CHANCE, GameInfo, IllegalAction, State, match_choice
 from arena.games.poker.duplicate import duplicate_table
 
+CHIPS_WIN = "winning chips from the opponent over the match"  # a win in every poker game
+
 VERBS = {"k": "checks", "b": "bets", "c": "calls", "r": "raises", "f": "folds"}
 CODES = {"check": "k", "bet": "b", "call": "c", "raise": "r", "fold": "f"}
 
@@ -336,8 +338,8 @@ _PARAMS = {"hands": 1, "duplicate": False, "deal_seed": -1}
 GAMES = {
     "kuhn-poker": GameInfo("kuhn-poker", KuhnState, dict(_PARAMS),
                            "Kuhn poker: 3 cards, one bet; value -1/18 for the first player",
-                           information="imperfect", chance=True, analyses=(duplicate_table,)),
+                           information="imperfect", chance=True, analyses=(duplicate_table,), win=CHIPS_WIN),
     "leduc-poker": GameInfo("leduc-poker", LeducState, dict(_PARAMS),
                             "Leduc hold'em: 6 cards, a public card, two limit betting rounds",
-                            information="imperfect", chance=True, analyses=(duplicate_table,)),
+                            information="imperfect", chance=True, analyses=(duplicate_table,), win=CHIPS_WIN),
 }
