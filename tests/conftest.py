@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -11,6 +12,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def requires(*modules: str) -> pytest.MarkDecorator:
+    """Skip unless every module is installed, found with ``importlib.util.find_spec`` and not imported
+    (``pytest.importorskip`` at module level imported trl, torch and textarena while collecting)."""
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    return pytest.mark.skipif(bool(missing), reason=f"needs {', '.join(missing)} (pip install -e '.[test]')")
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 1200,

@@ -12,8 +12,6 @@ import numpy as np
 import pytest
 from pettingzoo.test import api_test, seed_test
 
-pytest.importorskip("textarena")
-
 from arena.agents.base import Decision, Turn
 from arena.export.preferences import export_preferences, load_trajectories
 from arena.export.replay import replay
@@ -24,7 +22,9 @@ from arena.match import Policy, play_match
 from arena.registry import SpecError, game_ids, parse_agent, parse_game
 from arena.store import Store
 from arena.trajectory import Player
-from tests.conftest import run_cli
+from tests.conftest import requires, run_cli
+
+pytestmark = requires("textarena")
 
 TWO_PLAYER = [
     "textarena:TicTacToe-v0", "textarena:WildTicTacToe-v0", "textarena:SimpleTak-v0",

@@ -12,8 +12,6 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("textarena")
-
 from arena.agents.backends.base import Completion
 from arena.agents.base import Decision, Turn
 from arena.agents.llm import LLMAgent
@@ -29,6 +27,9 @@ from arena.store import Store
 from arena.tournaments.config import RunConfig
 from arena.tournaments.runner import execute, new_run
 from arena.trajectory import Player
+from tests.conftest import requires
+
+pytestmark = requires("textarena")
 
 HERE = "tests.test_textarena_values"
 TRIAL = f"{HERE}:FirstCell:isolate=false"

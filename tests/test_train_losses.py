@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import requires
 from tests.test_training import tiny_model
 
-pytest.importorskip("trl")
-pytest.importorskip("peft")
+pytestmark = requires("trl", "peft")
 
 
 def _pairs(path: Path, n: int = 16) -> Path:

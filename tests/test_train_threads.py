@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 
-import pytest
-
-torch = pytest.importorskip("torch")
-
-from arena.train.common import all_cores  # noqa: E402
+from tests.conftest import requires
 
 
+@requires("torch")
 def test_all_cores_lifts_the_play_setting_and_restores_it() -> None:
+    import torch
+
+    from arena.train.common import all_cores
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     before = torch.get_num_threads()
     torch.set_num_threads(1)  # what LocalBackend does for play on the CPU

@@ -17,9 +17,9 @@ from arena.store import Store
 from arena.tournaments.config import RunConfig
 from arena.tournaments.runner import execute, new_run
 from arena.trajectory import Player
+from tests.conftest import requires
 
-pytest.importorskip("trl")
-pytest.importorskip("datasets")
+pytestmark = requires("trl", "datasets")
 
 
 @pytest.mark.slow
