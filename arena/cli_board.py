@@ -25,7 +25,6 @@ from arena.tournaments.rating_options import RatingOptions
 from arena.tournaments.summary import store_document
 
 
-
 def _ci(low: float, high: float, fmt: str) -> str:
     return f"[{format(low, fmt)}, {format(high, fmt)}]"
 

@@ -35,7 +35,7 @@ from arena.store import Store
 from arena.tournaments.bt import MEAN
 from arena.tournaments.core import DEFAULT_PRIOR
 from arena.tournaments.ratings import Result
-from arena.tournaments.replicates import collapse, stored_results
+from arena.tournaments.replicates import Stored, collapse, stored_results
 from arena.trajectory import Outcome, Player, Trajectory
 
 log = logging.getLogger(__name__)
@@ -66,9 +66,10 @@ def build_report(store: Store | str | Path, out: str | Path, run_id: str | None 
         store = Store(store, must_exist=True)
     out, rating = Path(out), Rating(n_boot, seed, anchor, prior)
     matches = list_matches(store, run_id)
-    results, keys, _ = stored_results(store, run_id)
+    stored = stored_results(store, run_id)  # read once: the document and the sections share it
+    results, keys, _ = stored
     limit = BIG_FIELD_LIMIT if len(matches) > BIG_STORE else FIELD_LIMIT
-    document = results_document(store, run_id, results, rating)
+    document = results_document(store, run_id, stored, rating)
     distinct = collapse(results, keys)[0]
     context = {**header(store, run_id, matches, limit),
                "summary": summary(results, distinct, document, rating) if document else None,
@@ -153,14 +154,15 @@ def summary(results: list[Result], distinct: list[Result], document: dict[str, A
             "elo": sections.elo_section(results), "per_game": per_game}
 
 
-def results_document(store: Store, run_id: str | None, results: list[Result], rating: Rating) -> dict[str, Any] | None:
-    """The results document (``arena leaderboard --json``), None when there is nothing to rate; a bad
-    option (an anchor that is not an agent) is a ValueError."""
-    if not results:
+def results_document(store: Store, run_id: str | None, stored: Stored, rating: Rating) -> dict[str, Any] | None:
+    """The results document (``arena leaderboard --json``) of the ``stored`` results, None when there is
+    nothing to rate; a bad option (an anchor that is not an agent) is a ValueError."""
+    if not stored[0]:
         return None
     from arena.tournaments.summary import store_document
     anchor = None if rating.anchor == MEAN else rating.anchor
-    return store_document(store, run_id, anchor=anchor, n_boot=rating.n_boot, seed=rating.seed, prior=rating.prior)
+    return store_document(store, run_id, stored, anchor=anchor, n_boot=rating.n_boot, seed=rating.seed,
+                          prior=rating.prior)
 
 
 def match_table(matches: list[MatchRow]) -> dict[str, Any]:

@@ -107,15 +107,14 @@ def leaderboard_section(rows: list[dict[str, Any]], rating: Rating,
     body = []
     for i, r in enumerate(rows, 1):
         body.append([r["agent"], str(i), *rating_cells(r), num(r, "games", "d"), num(r, "distinct", "d"),
-                     num(r, "wins", "d"),
-                     num(r, "draws", "d"), num(r, "losses", "d"), num(r, "mean_score", ".2f"),
+                     num(r, "wins", "d"), num(r, "draws", "d"), num(r, "losses", "d"), num(r, "mean_score", ".2f"),
                      num(r, "elo", ".0f"), *metric_cells(r, metrics),
                      num(r, "illegal_rate", ".1%"), num(r, "fallback_rate", ".1%"),
                      "–" if "mean_latency" not in r else f"{r['mean_latency'] * 1000:.0f} ms",
                      num(r, "tokens", "d"), *(cell(r.get(k)) for k in counts)])
     note = (f"Bradley–Terry ratings: {rating.describe()}. games: every match; distinct: those left when "
-            "identical replicate matches count once. Elo: online, K=32, schedule order. illegal: refused answers / answers; fallback: moves decided "
-            "by the fallback; latency: mean per answered move.")
+            "identical replicate matches count once. Elo: online, K=32, schedule order. illegal: refused "
+            "answers / answers; fallback: moves decided by the fallback; latency: mean per answered move.")
     return {"table": table(heads, body, "leaderboard-table"),
             "chart": charts.forest([r for r in rows if "rating" in r]), "note": note}
 

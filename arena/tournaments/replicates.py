@@ -24,6 +24,7 @@ from arena.store import Store
 from arena.tournaments.ratings import Result
 
 Key = Hashable
+Stored = tuple[list[Result], list[Key], list[int]]  # stored_results: results, replicate keys, seeds
 
 
 def collapse(results: Sequence[Result], keys: Sequence[Key]) -> tuple[list[Result], list[int]]:
@@ -52,7 +53,7 @@ def has_chance(game: str) -> bool:
         return True
 
 
-def stored_results(store: Store, run_id: str | None = None) -> tuple[list[Result], list[Key], list[int]]:
+def stored_results(store: Store, run_id: str | None = None) -> Stored:
     """Finished matches as results (schedule order, as :meth:`Store.results`) with their replicate
     keys and seeds."""
     where = "WHERE m.status = 'done'" + (" AND m.run_id = ?" if run_id else "")

@@ -26,7 +26,7 @@ from arena.tournaments.plackett import openskill_ratings, pl_leaderboard
 from arena.tournaments.rating_options import RatingOptions
 from arena.tournaments.ratings import Result, leaderboard, pairs
 from arena.tournaments.stats import agent_stats
-from arena.tournaments.replicates import collapse, distinct_per_agent, replicate_groups, stored_results
+from arena.tournaments.replicates import Stored, collapse, distinct_per_agent, replicate_groups, stored_results
 
 # the document's own keys (an analysis table cannot take one)
 RESERVED = ("run_id", "leaderboard", "pairs", "analyses", "metric_columns", "prior", "replicates", "anchor",
@@ -88,13 +88,15 @@ def document(results: list[Result], stats: dict[str, dict[str, Any]] | None = No
     return doc
 
 
-def store_document(store: Store, run_id: str | None = None, **options: Any) -> dict[str, Any]:
+def store_document(store: Store, run_id: str | None = None, stored: Stored | None = None,
+                   **options: Any) -> dict[str, Any]:
     """:func:`document` of a store or run, with replicates marked, payoffs paired by seed, each
     game's rows carrying ``quality`` (the move quality of ``arena quality``, when judged), and
     ``errors``: per agent, its matches that ended as ``error`` (unrated, so in no other number;
-    an agent with only errors is listed only here)."""
+    an agent with only errors is listed only here).  ``stored``: what :func:`stored_results`
+    gave, when the caller has read it already (it hashes every step of every match)."""
     from arena.quality import summarise
-    results, keys, seeds = stored_results(store, run_id)
+    results, keys, seeds = stored if stored is not None else stored_results(store, run_id)
     doc = document(results, agent_stats(store, run_id), run_id, keys=keys, seeds=seeds, **options)
     quality = summarise(store, run_id)
     for section in doc.get("games", []):
