@@ -75,3 +75,24 @@ def test_legal_set_is_legal_actions_as_a_tuple_for_every_builtin_game() -> None:
                 assert state.legal_set(p) == (None if legal is None else tuple(legal)), (spec, p)
             legal = state.legal_actions(movers[0])
             state.apply(movers[0], rng.choice(legal) if legal else state.free_text_default)
+
+
+def test_agents_truncated_from_outside_leave_by_pettingzoos_rule() -> None:
+    """A time limit set by the caller (every agent truncated mid-game, not ended by the rules) takes
+    PettingZoo's ``_was_dead_step`` path: each agent steps ``None`` once and leaves, the game unfinished."""
+    env = ArenaEnv(PD.make, "pd")
+    env.reset(seed=2)
+    env.step(1)
+    env.step(1)  # round 1: (D, D)
+    env.truncations = dict.fromkeys(env.agents, True)
+    seen = []
+    for agent in env.agent_iter():
+        _, _, term, trunc, info = env.last()
+        assert (term, trunc, info) == (False, True, {})  # no metrics: the rules did not end the game
+        seen.append(agent)
+        env.step(None)
+        assert set(env.rewards) == set(env.agents) == set(env.terminations)
+    assert seen == ["player_0", "player_1"] and env.agents == []
+    assert env.state.to_move() == [0, 1]  # round 2 is still open
+    env.reset(seed=2)  # the next episode seats everyone again
+    assert env.agents == ["player_0", "player_1"] and env.last()[2:4] == (False, False)

@@ -74,6 +74,7 @@ class ArenaEnv(AECEnv):
         self._moves: Mapping[int, str] = NO_MOVES  # what last() allowed the selected agent (step checks it)
         self._mask_of: dict[tuple[str, ...] | None, Mask] = {}  # one read-only mask per distinct legal set
         self._paid = False  # whether the last step paid a reward (then the next one clears it)
+        self._over = False  # whether the game ended (every agent terminated at once, by the rules)
         self._zeros: dict[str, float] = {}  # 0.0 per agent left: the template of a step that pays nothing
         self._falses = dict.fromkeys(self.possible_agents, False)  # copied at reset (cheaper than fromkeys)
         self._seat_agents(self.possible_agents)
@@ -94,10 +95,17 @@ class ArenaEnv(AECEnv):
             self._seat_agents(self.agents)
         self.rewards, self._cumulative_rewards = self._zeros.copy(), self._zeros.copy()
         self.terminations, self.truncations = self._falses.copy(), self._falses.copy()
-        self.infos = {a: {} for a in self.agents}
-        self._paid = False
+        self.infos = infos = {}
+        for agent in self.agents:  # a loop, not a comprehension (no function frame)
+            infos[agent] = {}
+        self._paid = self._over = False
         self._returns = list(state.returns())
-        self._enter_node(state.to_move())
+        movers = state.to_move()
+        if movers and movers[0] != CHANCE:  # no chance node first: select the mover here
+            self._movers, self._moves = movers, NO_MOVES
+            self.agent_selection = self.possible_agents[movers[0]]
+        else:
+            self._enter_node(movers)
 
     def observe(self, agent: str) -> dict[str, Any]:
         player = self._seat[agent]
@@ -108,14 +116,14 @@ class ArenaEnv(AECEnv):
         """PettingZoo's ``last``: the observation text is rendered once, here; nothing else is rebuilt."""
         agent = self.agent_selection
         if observe:  # ``observe(agent)`` inline (last() runs once per step); step() checks against these moves
-            player = self._seat[agent]
-            key = self.state.legal_set(player) if player in self._movers else ()
+            player, state = self._seat[agent], self.state
+            key = state.legal_set(player) if player in self._movers else ()
             try:
                 mask = self._mask_of[key]
             except KeyError:  # a legal set not seen before (or free text)
                 mask = self._new_mask(key)
             self._moves = mask[1]
-            obs = {"observation": TextObservation(self.state.observation(player)), "action_mask": mask[0]}
+            obs = {"observation": TextObservation(state.observation(player)), "action_mask": mask[0]}
         else:
             obs = None
         return obs, self._cumulative_rewards[agent], self.terminations[agent], self.truncations[agent], self.infos[agent]
@@ -168,8 +176,7 @@ class ArenaEnv(AECEnv):
     # --- helpers ------------------------------------------------------------
     def _dead_step(self, action: None) -> None:
         """PettingZoo's ``_was_dead_step`` where every agent finishes at once: drop this one, select the next."""
-        if not all(self.terminations.values()) and not all(
-                self.terminations[a] or self.truncations[a] for a in self.agents):
+        if not self._over:
             self._was_dead_step(action)  # someone still plays (a wrapper ended one agent): PettingZoo's rule
             self._seat_agents(self.agents)
             return
@@ -200,8 +207,11 @@ class ArenaEnv(AECEnv):
             self.agent_selection = self.possible_agents[movers[0]]
             return
         metrics = self.state.metrics()  # once, not once per seat
+        self._over = True
         self.terminations = dict.fromkeys(self.agents, True)
-        self.infos = {a: {"metrics": metrics} for a in self.agents}
+        self.infos = infos = {}
+        for agent in self.agents:
+            infos[agent] = {"metrics": metrics}
         self.agent_selection = self.agents[0]
 
     def _mask(self, player: int) -> Mask:
