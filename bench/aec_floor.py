@@ -112,7 +112,7 @@ if __name__ == "__main__":
     game = parse_game("prisoners-dilemma")
     for seed in range(5):  # the floor does the same work as ArenaEnv for this game, only hard-wired
         assert transcript(FloorEnv(game), seed) == transcript(ArenaEnv(game.make, "floor"), seed)
-    times = rotations([floor, aec, matched], game, 300, 21)
+    times = rotations([floor, aec, matched], game, 300, 61)
     ratios = {name: [t[name] / t["matched"] for t in times] for name in ("floor", "aec")}
     for name, r in ratios.items():
         what = "FloorEnv (hard-wired)" if name == "floor" else "ArenaEnv"
