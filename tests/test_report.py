@@ -322,3 +322,29 @@ def test_report_shows_the_leaderboards_numbers_with_replicates_counted_once(tmp_
     assert [r[0] for r in per_game[1:]] == ["always-defect", "tit-for-tat", "always-cooperate"]  # 32 > 19.5 > 15
     assert per_game[1][per_game[0].index("mean payoff [95% CI]")] == "32.00 [32.00, 32.00]"
     assert "12 matches (6 distinct), ranked by mean payoff" in text
+
+
+def test_heatmaps_show_the_documents_win_matrix_and_grey_for_pairs_that_never_met(tmp_path: Path) -> None:
+    """A gauntlet: tit-for-tat meets both others, who never meet.  The BT map prints the results
+    document's own prediction for each pair that played (the leaderboard's fit, not a refit) and
+    "not played" for the pair that did not, in both maps and both directions."""
+    import re
+    from arena.tournaments.summary import store_document
+    store = Store(tmp_path / "g.db")
+    agents = ["tit-for-tat", "always-defect", "always-cooperate"]
+    run_id = new_run(store, RunConfig(agents=agents, schedule="gauntlet", focus="tit-for-tat",
+                                      games_per_pair=2, seed=1))
+    execute(store, run_id)
+    doc = store_document(store, run_id, n_boot=50)
+    met = {(c["agent"], c["opponent"]) for c in doc["win_matrix"]}
+    assert ("always-defect", "always-cooperate") not in met and ("tit-for-tat", "always-defect") in met
+    text = build_report(store, tmp_path / "g.html", run_id, n_boot=50).read_text(encoding="utf-8")
+
+    def cells(cls: str) -> list[str]:
+        svg = text.split(f'<div class="{cls}">', 1)[1].split("</svg>", 1)[0]
+        return [html.unescape(t).strip() for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+
+    predicted = cells("heatmap-bt")
+    assert predicted.count("not played") == 2 and cells("heatmap").count("not played") == 2
+    shown = [c for c in predicted if c.endswith("%")]
+    assert sorted(shown) == sorted(f"{c['predicted']:.0%}" for c in doc["win_matrix"])

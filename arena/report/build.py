@@ -150,7 +150,7 @@ def summary(results: list[Result], distinct: list[Result], document: dict[str, A
     per_game = sections.per_game_section(document["games"], distinct, rating, slug, lambda game: metric_columns([game]))
     return {"leaderboard": sections.leaderboard_section(rows, rating, metric_columns([r[1] for r in results])),
             "multiplayer": sections.multiplayer_section(document) if "plackett_luce" in document else None,
-            "heatmap": sections.heatmap_section(distinct, [r["agent"] for r in rows], rating.prior),
+            "heatmap": sections.heatmap_section(document["win_matrix"], [r["agent"] for r in rows]),
             "elo": sections.elo_section(results), "per_game": per_game}
 
 

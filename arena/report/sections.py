@@ -1,9 +1,8 @@
 """The rating sections of the report as plain data (tables and charts) for the templates.
 
 The numbers come from the results document (``arena leaderboard --json``: identical replicate
-matches count once), so the report and the terminal never disagree; only the heatmap's point
-fit and a multi-player game's own Plackett–Luce table are computed here, over the same
-distinct matches.
+matches count once), so the report and the terminal never disagree; only a multi-player
+game's own Plackett–Luce table is computed here, over the same distinct matches.
 
 Leaderboard (Bradley–Terry ratings with 95% bootstrap intervals and rank intervals, W/D/L,
 online Elo, per-agent move statistics), Plackett–Luce and OpenSkill when a game has more
@@ -22,7 +21,7 @@ from typing import Any
 
 from arena.games.analysis import MetricColumn, cell
 from arena.report import charts
-from arena.tournaments.bt import MEAN, fit_bt, win_matrix
+from arena.tournaments.bt import MEAN
 from arena.tournaments.core import DEFAULT_PRIOR
 from arena.tournaments.headline import PAYOFF
 from arena.tournaments.plackett import pl_leaderboard
@@ -132,22 +131,26 @@ def multiplayer_section(document: dict[str, Any]) -> dict[str, Any]:
     return {"table": table(heads, body, "pl-table"), "chart": charts.forest(pl), "note": note}
 
 
-def heatmap_section(distinct: list[Result], order: list[str], prior: float = DEFAULT_PRIOR) -> dict[str, Any] | None:
-    """Observed and BT-predicted win rates over the distinct matches, row agent against column agent (as the
-    results document's ``win_matrix``); None under two agents."""
-    wm = win_matrix(distinct, fit_bt(distinct, prior=prior))
-    agents = [a for a in order if a in wm.agents]
+def heatmap_section(cells: Sequence[dict[str, Any]], order: list[str]) -> dict[str, Any] | None:
+    """Observed and BT-predicted win rates, row agent against column agent, as the results document's
+    ``win_matrix`` rows (``cells``) have them: the leaderboard's own fit, over the distinct matches.  A pair
+    that never met is grey in both maps (the document predicts only pairs that played).  None under two
+    agents."""
+    met = {(c["agent"], c["opponent"]): c for c in cells}
+    agents = [a for a in order if any(a in pair for pair in met)]
     if len(agents) < 2:
         return None
-    at = [wm.agents.index(a) for a in agents]
-    observed = [[float(wm.rate[i, j]) for j in at] for i in at]
-    predicted = [[float(wm.predicted[i, j]) for j in at] for i in at]
-    o_cap = [["" if i == j or wm.games[i, j] == 0 else
-              f"{wm.rate[i, j]:.0%}\n[{wm.low[i, j]:.0%}–{wm.high[i, j]:.0%}]\nn={wm.games[i, j]:.0f}" for j in at]
-             for i in at]
-    p_cap = [["" if i == j else f"{wm.predicted[i, j]:.0%}" for j in at] for i in at]
+    pairs = [[met.get((a, b)) for b in agents] for a in agents]
+    observed = [[math.nan if c is None else c["rate"] for c in row] for row in pairs]
+    predicted = [[math.nan if c is None else c["predicted"] for c in row] for row in pairs]
+    o_cap = [["" if a == b else "not played" if c is None else
+              f"{c['rate']:.0%}\n[{c['low']:.0%}–{c['high']:.0%}]\nn={c['games']}" for b, c in zip(agents, row)]
+             for a, row in zip(agents, pairs)]
+    p_cap = [["" if a == b else "not played" if c is None else f"{c['predicted']:.0%}" for b, c in zip(agents, row)]
+             for a, row in zip(agents, pairs)]
     note = ("Row agent against column agent, all seat orders, ties count 1/2; observed rate with its Wilson 95% "
-            "interval and the number of games, beside the Bradley–Terry prediction. Blue: row wins more.")
+            "interval and the number of games, beside the leaderboard's Bradley–Terry prediction (the same fit, "
+            "over the distinct matches). Blue: row wins more; grey: never played.")
     return {"observed": charts.heatmap(agents, observed, o_cap, "observed win rate"),
             "predicted": charts.heatmap(agents, predicted, p_cap, "Bradley–Terry predicted"), "note": note}
 
