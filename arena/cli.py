@@ -72,20 +72,18 @@ def _print(doc: dict[str, Any], as_json: bool) -> None:
 
 
 @app.command("report")
-@command("rating", RatingOptions, only=("anchor", "prior", "bootstrap"))
+@command("rating", RatingOptions)
 def report_cmd(db: str = db_option(),
                out_path: str = typer.Option("report.html", "--out", help="the HTML file to write"),
                run_id: str = run_option(),
                rating: RatingOptions = GENERATED) -> None:
     """Write one self-contained HTML report: ratings with CIs, heatmaps, rating plot, every transcript."""
-    from arena.tournaments.bt import MEAN
     from arena.report import build_report
     try:
         store = Store(db, must_exist=True)
         if run_id:
             store.run_config(run_id)
-        path = build_report(store, Path(out_path), run_id, anchor=rating.anchor or MEAN, prior=rating.prior,
-                            n_boot=rating.bootstrap)
+        path = build_report(store, Path(out_path), run_id, rating=rating)
     except (StoreError, ValueError, OSError) as error:
         fail(str(error))
     err.print(f"wrote {path}", highlight=False)

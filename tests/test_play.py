@@ -18,6 +18,7 @@ from rich.console import Console
 from arena.cli_play import seat_specs
 from arena.registry import SpecError
 from arena.report import build_report
+from arena.tournaments.rating_options import RatingOptions
 from arena.store import Store
 from tests.conftest import ROOT
 
@@ -106,5 +107,5 @@ def test_human_plays_tic_tac_toe_in_tmux(tmp_path: Path) -> None:
     assert [s.action for s in human] == typed  # every typed move, in order
     assert human[0].attempts[0].text == "a1 and b2" and "names several cells" in human[0].attempts[0].error
     assert traj.outcome is not None and len(traj.steps) >= 5
-    report = build_report(store, tmp_path / "report.html", n_boot=20).read_text(encoding="utf-8")
+    report = build_report(store, tmp_path / "report.html", rating=RatingOptions(bootstrap=20)).read_text(encoding="utf-8")
     assert f'id="m-{match_id}"' in report and 'data-family="grids"' in report  # it appears with its replay

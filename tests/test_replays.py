@@ -15,6 +15,7 @@ import pytest
 from arena.agents.base import Decision, Turn
 from arena.export.replay import default_resolver, replay
 from arena.report import build_report
+from arena.tournaments.rating_options import RatingOptions
 from arena.store import Store
 from arena.tournaments.config import RunConfig
 from arena.tournaments.runner import execute, new_run
@@ -56,7 +57,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     store = Store(tmp / "arena.db")
     for games, agents in RUNS:
         execute(store, new_run(store, RunConfig(games=games, agents=agents, games_per_pair=1, seed=7)))
-    path = build_report(store, tmp / "report.html", n_boot=20)
+    path = build_report(store, tmp / "report.html", rating=RatingOptions(bootstrap=20))
     return Built(store, path, path.read_text(encoding="utf-8"))
 
 

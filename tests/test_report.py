@@ -20,6 +20,7 @@ from arena.tournaments.bt import bt_leaderboard
 from arena.tournaments.config import RunConfig
 from arena.tournaments.ratings import elo_history
 from arena.report import build_report
+from arena.tournaments.rating_options import RatingOptions
 from arena.report.sections import generic
 from arena.tournaments.runner import execute, new_run
 from arena.trajectory import Outcome, Player
@@ -49,7 +50,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     execute(store, run_id)
     other = new_run(store, RunConfig(games=["stag-hunt:rounds=2"], agents=["tit-for-tat", "random"], seed=4))
     execute(store, other)
-    path = build_report(store, tmp / "out" / "report.html", run_id, n_boot=200)
+    path = build_report(store, tmp / "out" / "report.html", run_id, rating=RatingOptions(bootstrap=200))
     return Built(store, run_id, other, path, path.read_text(encoding="utf-8"))
 
 
@@ -201,7 +202,7 @@ def test_elo_history_known_values() -> None:
 def test_all_runs_and_big_store_truncation(built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(report_mod, "BIG_STORE", 5)
     monkeypatch.setattr(report_mod, "BIG_FIELD_LIMIT", 40)
-    text = build_report(built.store, tmp_path / "all.html", n_boot=50).read_text(encoding="utf-8")
+    text = build_report(built.store, tmp_path / "all.html", rating=RatingOptions(bootstrap=50)).read_text(encoding="utf-8")
     for mid in match_ids(built.store, built.run_id) + match_ids(built.store, built.other_run):
         assert f'id="m-{mid}"' in text
     assert "Large report" in text and "more characters not shown" in text
@@ -209,13 +210,29 @@ def test_all_runs_and_big_store_truncation(built: Built, tmp_path: Path, monkeyp
 
 
 def test_anchor(built: Built, tmp_path: Path) -> None:
-    text = build_report(built.store, tmp_path / "a.html", built.run_id, n_boot=20, anchor="random").read_text()
+    text = build_report(built.store, tmp_path / "a.html", built.run_id, rating=RatingOptions(anchor="random", bootstrap=20)).read_text()
     rows = parse(text).tables["leaderboard-table"]
     assert next(r for r in rows if r[0] == "random")[rows[0].index("BT rating")] == "1500"
     assert "random = 1500" in text and "the mean rating = 1500" in built.text
     with pytest.raises(ValueError, match="nobody"):
-        build_report(built.store, tmp_path / "b.html", built.run_id, n_boot=20, anchor="nobody")
+        build_report(built.store, tmp_path / "b.html", built.run_id, rating=RatingOptions(anchor="nobody", bootstrap=20))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.html"]  # a failed build leaves nothing
+
+
+def test_report_cli_takes_the_leaderboards_rating_options(built: Built, tmp_path: Path) -> None:
+    """``arena report --seat-advantage`` rates as ``arena leaderboard --seat-advantage`` does (the same
+    document), and says so in the leaderboard's note."""
+    from arena.tournaments.summary import store_document
+    from tests.conftest import run_cli
+    out = tmp_path / "s.html"
+    done = run_cli("report", "--db", str(built.store.path), "--run", built.run_id, "--out", str(out),
+                   "--seat-advantage", "--bootstrap", "20", "--anchor", "random")
+    assert done.returncode == 0, done.stderr
+    doc = store_document(built.store, built.run_id, n_boot=20, anchor="random", seat_advantage=True)
+    rows = parse(out.read_text(encoding="utf-8")).tables["leaderboard-table"]
+    shown = {r[0]: r[rows[0].index("BT rating")] for r in rows[1:]}
+    assert shown == {r["agent"]: f"{r['bt']:.0f}" for r in doc["leaderboard"]}
+    assert shown["random"] == "1500" and "first-seat advantage" in out.read_text(encoding="utf-8")
 
 
 def test_empty_run(tmp_path: Path) -> None:
@@ -309,7 +326,7 @@ def test_report_shows_the_leaderboards_numbers_with_replicates_counted_once(tmp_
     execute(store, run_id)
     doc = store_document(store, run_id, n_boot=50)
     assert (doc["replicates"]["matches"], doc["replicates"]["distinct"]) == (12, 6)
-    text = build_report(store, tmp_path / "r.html", run_id, n_boot=50).read_text(encoding="utf-8")
+    text = build_report(store, tmp_path / "r.html", run_id, rating=RatingOptions(bootstrap=50)).read_text(encoding="utf-8")
     tables = parse(text).tables
     board = tables["leaderboard-table"]
     head = board[0]
@@ -338,7 +355,7 @@ def test_heatmaps_show_the_documents_win_matrix_and_grey_for_pairs_that_never_me
     doc = store_document(store, run_id, n_boot=50)
     met = {(c["agent"], c["opponent"]) for c in doc["win_matrix"]}
     assert ("always-defect", "always-cooperate") not in met and ("tit-for-tat", "always-defect") in met
-    text = build_report(store, tmp_path / "g.html", run_id, n_boot=50).read_text(encoding="utf-8")
+    text = build_report(store, tmp_path / "g.html", run_id, rating=RatingOptions(bootstrap=50)).read_text(encoding="utf-8")
 
     def cells(cls: str) -> list[str]:
         svg = text.split(f'<div class="{cls}">', 1)[1].split("</svg>", 1)[0]

@@ -24,6 +24,7 @@ from arena.cli_board import print_document
 from arena.games.analysis import AnalysisOptions, AnalysisTable, MetricColumn, Result
 from arena.games.base import GameInfo, IllegalAction, State
 from arena.report import build_report
+from arena.tournaments.rating_options import RatingOptions
 from arena.store import Store
 from arena.tournaments.analyses import run_analyses
 from arena.tournaments.summary import RESERVED, store_document
@@ -139,7 +140,7 @@ def test_a_toy_game_brings_its_metric_and_table(plugin: dict[str, str], tmp_path
     assert "bold" in shown and "100%" in shown and "33%" in shown
 
     # the HTML report
-    page = build_report(db, tmp_path / "toy.html", n_boot=50).read_text(encoding="utf-8")
+    page = build_report(db, tmp_path / "toy.html", rating=RatingOptions(bootstrap=50)).read_text(encoding="utf-8")
     assert 'id="analyses"' in page and html.escape("toy: matches by total pick") in page
     table = page[page.index('<table id="analysis-toy_totals">'):]
     table = table[:table.index("</table>")]

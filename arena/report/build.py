@@ -30,10 +30,8 @@ from typing import Any
 from arena.atomic import atomic_write
 from arena.report import sections
 from arena.report.page import environment
-from arena.report.sections import Rating
 from arena.store import Store
-from arena.tournaments.bt import MEAN
-from arena.tournaments.core import DEFAULT_PRIOR
+from arena.tournaments.rating_options import RatingOptions
 from arena.tournaments.ratings import Result
 from arena.tournaments.replicates import Stored, collapse, stored_results
 from arena.trajectory import Outcome, Player, Trajectory
@@ -58,21 +56,22 @@ class MatchRow:
     detail: str = ""
 
 
-def build_report(store: Store | str | Path, out: str | Path, run_id: str | None = None, *, n_boot: int = 1000,
-                 seed: int = 0, anchor: str = MEAN, prior: float = DEFAULT_PRIOR) -> Path:
+def build_report(store: Store | str | Path, out: str | Path, run_id: str | None = None, *,
+                 rating: RatingOptions | None = None, seed: int = 0) -> Path:
     """Write the HTML report of ``run_id`` (every run when None) of a store (or a store's path) to
-    ``out``; returns its path.  ``anchor``: the agent rated 1500 (default: the mean rating is 1500)."""
+    ``out``; returns its path.  ``rating``: the fit, as ``arena leaderboard`` takes it (default: the mean
+    rating is 1500, 1000 bootstrap replicates); ``seed``: the bootstrap's."""
     if not isinstance(store, Store):
         store = Store(store, must_exist=True)
-    out, rating = Path(out), Rating(n_boot, seed, anchor, prior)
+    out, rating = Path(out), rating or RatingOptions()
     matches = list_matches(store, run_id)
     stored = stored_results(store, run_id)  # read once: the document and the sections share it
     results, keys, _ = stored
     limit = BIG_FIELD_LIMIT if len(matches) > BIG_STORE else FIELD_LIMIT
-    document = results_document(store, run_id, stored, rating)
+    document = results_document(store, run_id, stored, rating, seed)
     distinct = collapse(results, keys)[0]
     context = {**header(store, run_id, matches, limit),
-               "summary": summary(results, distinct, document, rating) if document else None,
+               "summary": summary(results, distinct, document, rating, seed) if document else None,
                "match_table": match_table(matches), "transcripts": transcripts(store, matches, limit),
                "analyses": sections.analysis_section((document or {}).get("analyses", []), slug),
                "document": sections.generic(document) if document else None}
@@ -142,27 +141,27 @@ def header(store: Store, run_id: str | None, matches: list[MatchRow], limit: int
             "page_defs": page_defs(m.game for m in matches)}
 
 
-def summary(results: list[Result], distinct: list[Result], document: dict[str, Any], rating: Rating) -> dict[str, Any]:
+def summary(results: list[Result], distinct: list[Result], document: dict[str, Any], rating: RatingOptions,
+            seed: int) -> dict[str, Any]:
     """The rating sections, drawn from the results ``document`` (the numbers ``arena leaderboard`` prints:
     replicate matches counted once) over ``distinct``, the matches left when replicates count once."""
     from arena.tournaments.analyses import metric_columns
     rows = sections.document_rows(document["leaderboard"])
-    per_game = sections.per_game_section(document["games"], distinct, rating, slug, lambda game: metric_columns([game]))
+    per_game = sections.per_game_section(document["games"], distinct, rating, seed, slug, lambda game: metric_columns([game]))
     return {"leaderboard": sections.leaderboard_section(rows, rating, metric_columns([r[1] for r in results])),
             "multiplayer": sections.multiplayer_section(document) if "plackett_luce" in document else None,
             "heatmap": sections.heatmap_section(document["win_matrix"], [r["agent"] for r in rows]),
             "elo": sections.elo_section(results), "per_game": per_game}
 
 
-def results_document(store: Store, run_id: str | None, stored: Stored, rating: Rating) -> dict[str, Any] | None:
+def results_document(store: Store, run_id: str | None, stored: Stored, rating: RatingOptions,
+                     seed: int) -> dict[str, Any] | None:
     """The results document (``arena leaderboard --json``) of the ``stored`` results, None when there is
     nothing to rate; a bad option (an anchor that is not an agent) is a ValueError."""
     if not stored[0]:
         return None
     from arena.tournaments.summary import store_document
-    anchor = None if rating.anchor == MEAN else rating.anchor
-    return store_document(store, run_id, stored, anchor=anchor, n_boot=rating.n_boot, seed=rating.seed,
-                          prior=rating.prior)
+    return store_document(store, run_id, stored, seed=seed, **rating.fit_args())
 
 
 def match_table(matches: list[MatchRow]) -> dict[str, Any]:

@@ -16,39 +16,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
 from typing import Any
 
 from arena.games.analysis import MetricColumn, cell
 from arena.report import charts
 from arena.tournaments.bt import MEAN
-from arena.tournaments.core import DEFAULT_PRIOR
 from arena.tournaments.headline import PAYOFF
 from arena.tournaments.plackett import pl_leaderboard
+from arena.tournaments.rating_options import RatingOptions
 from arena.tournaments.ratings import Result, elo_history
 
 MAX_POINTS = 400  # points per agent in the rating plot
 COUNTS = ("forfeits", "errors", "downgrades")  # leaderboard columns shown when the rows have them
 
 
-@dataclass(frozen=True)
-class Rating:
-    """How ratings are computed: bootstrap replicates, seed, anchor (an agent, or MEAN: the mean is 1500)."""
-
-    n_boot: int = 1000
-    seed: int = 0
-    anchor: str = MEAN
-    prior: float = DEFAULT_PRIOR
-
-    def within(self, results: Sequence[Result]) -> "Rating":
-        """These options for a subset of the results (the mean anchor when the anchor agent is not in it)."""
-        present = any(p.name == self.anchor for _, _, players, _ in results for p in players)
-        return self if present or self.anchor == MEAN else replace(self, anchor=MEAN)
-
-    def describe(self) -> str:
-        where = "the mean rating" if self.anchor == MEAN else self.anchor
-        return (f"Elo scale, {where} = 1500; 95% intervals and rank intervals from {self.n_boot} bootstrap "
-                "resamples of whole distinct matches (identical replicate matches count once)")
+def describe_rating(rating: RatingOptions) -> str:
+    """The fit in words, for the leaderboard's note."""
+    where = rating.anchor or "the mean rating"
+    return (f"Elo scale, {where} = 1500; 95% intervals and rank intervals from {rating.bootstrap} bootstrap "
+            "resamples of whole distinct matches (identical replicate matches count once)"
+            + ("; fitted with a first-seat advantage (see seat_advantage_elo in the results document)"
+               if rating.seat_advantage else ""))
 
 
 def table(heads: Sequence[str], rows: Sequence[Sequence[Any]], id_: str | None = None,
@@ -96,7 +84,7 @@ def metric_cells(row: dict[str, Any], metrics: Sequence[MetricColumn]) -> list[s
     return [m.text(row.get("metrics", {}).get(m.metric)) for m in metrics]
 
 
-def leaderboard_section(rows: list[dict[str, Any]], rating: Rating,
+def leaderboard_section(rows: list[dict[str, Any]], rating: RatingOptions,
                         metrics: Sequence[MetricColumn] = ()) -> dict[str, Any]:
     """The pooled leaderboard, with the games' ``metrics`` columns after Elo."""
     metrics = shown_metrics(rows, metrics)
@@ -111,7 +99,7 @@ def leaderboard_section(rows: list[dict[str, Any]], rating: Rating,
                      num(r, "illegal_rate", ".1%"), num(r, "fallback_rate", ".1%"),
                      "–" if "mean_latency" not in r else f"{r['mean_latency'] * 1000:.0f} ms",
                      num(r, "tokens", "d"), *(cell(r.get(k)) for k in counts)])
-    note = (f"Bradley–Terry ratings: {rating.describe()}. games: every match; distinct: those left when "
+    note = (f"Bradley–Terry ratings: {describe_rating(rating)}. games: every match; distinct: those left when "
             "identical replicate matches count once. Elo: online, K=32, schedule order. illegal: refused "
             "answers / answers; fallback: moves decided by the fallback; latency: mean per answered move.")
     return {"table": table(heads, body, "leaderboard-table"),
@@ -167,8 +155,8 @@ def _payoff_cell(row: dict[str, Any]) -> str:
     return f"{row['mean_payoff']:.2f} [{low:.2f}, {high:.2f}]"
 
 
-def per_game_section(games: Sequence[dict[str, Any]], distinct: list[Result], rating: Rating,
-                     slug: Callable[[str], str],
+def per_game_section(games: Sequence[dict[str, Any]], distinct: list[Result], rating: RatingOptions,
+                     seed: int, slug: Callable[[str], str],
                      metrics: Callable[[str], Sequence[MetricColumn]] = lambda game: ()) -> list[dict[str, Any]]:
     """One section per game spec of the results document (``games``), ranked by its headline (mean payoff in a
     general-sum game, else the rating) as ``arena leaderboard`` ranks it, with the game's ``metrics(game)``
@@ -187,10 +175,10 @@ def per_game_section(games: Sequence[dict[str, Any]], distinct: list[Result], ra
                 for i, r in enumerate(rows, 1)]
         tables = [table(heads, body, f"game-{slug(game)}-ratings")]
         sub = [r for r in distinct if r[1] == game]
-        local = rating.within(sub)
         if any(len(players) > 2 for _, _, players, _ in sub):
-            pl = pl_leaderboard(sub, n_boot=local.n_boot, seed=local.seed, anchor=local.anchor,
-                                prior=local.prior)
+            present = any(p.name == rating.anchor for _, _, players, _ in sub for p in players)
+            pl = pl_leaderboard(sub, n_boot=rating.bootstrap, seed=seed, anchor=rating.anchor if present else MEAN,
+                                prior=rating.prior)
             tables.append(table(["agent", "PL rating", "95% CI", "rank (95%)", "games"],
                                 [[r["agent"], *rating_cells(r), str(r["games"])] for r in pl], f"game-{slug(game)}-pl"))
         out.append({"game": game, "slug": slug(game), "matches": section["matches"], "distinct": section["distinct"],
