@@ -87,16 +87,17 @@ def _tournament(games: Sequence[str], agents: Sequence[str], db: Path, options: 
     from arena.spec import SpecError
     from arena.store import Store
     from arena.tournaments.config import RunConfig
-    from arena.tournaments.runner import execute, new_run
+    from arena.tournaments.runner import execute, prepare, store_run
     from arena.tournaments.summary import store_document
     rating = {k: options.pop(k) for k in ("anchor", "n_boot") if k in options}
     known = {f.name for f in fields(RunConfig)} - {"games", "agents"}
     if set(options) - known:
         raise SpecError(f"unknown tournament option(s) {', '.join(sorted(set(options) - known))}; valid: "
                         f"{', '.join(sorted(known | set(('anchor', 'n_boot'))))}")
+    ready = prepare(RunConfig(games=list(games), agents=list(agents), **options))  # before the store is touched
     store = Store(db)
     try:
-        run_id = new_run(store, RunConfig(games=list(games), agents=list(agents), **options))
+        run_id = store_run(store, ready)
         execute(store, run_id)
         document = store_document(store, run_id, **rating)
         matches = [store.trajectory(m) for m in sorted(store.match_players(run_id))]

@@ -44,12 +44,13 @@ def play_cmd(game: str = typer.Argument(..., help="game spec ID[:key=value,...]"
     """Play a game yourself against agents in this terminal (stored like any match; see `arena report`)."""
     from arena.spec import SpecError
     from arena.store import Store, StoreError
-    from arena.tournaments.runner import execute, new_run
+    from arena.tournaments.runner import execute, prepare, store_run
     try:
         specs = seat_specs(game, agent or [], seat)
-        store = Store(db)
         config = RunConfig(games=[game], agents=specs, games_per_pair=1, concurrency=1, **overrides)
-        run_id = new_run(store, config)
+        ready = prepare(config)  # every seat built and checked before the store is touched
+        store = Store(db)
+        run_id = store_run(store, ready)
         try:
             execute(store, run_id)
         except KeyboardInterrupt:

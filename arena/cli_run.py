@@ -26,7 +26,7 @@ from arena.tournaments.config import RunConfig, build_config
 from arena.tournaments.interrupt import EXIT_INTERRUPTED, Interrupted, resume_command, sigint_stops
 from arena.tournaments.live import LiveBoard
 from arena.tournaments.rating_options import RatingOptions
-from arena.tournaments.runner import Resolved, describe, execute, new_run, resolve, resume as prepare_resume
+from arena.tournaments.runner import Resolved, describe, execute, prepare, resume as prepare_resume, store_run
 from arena.trajectory import Outcome
 
 
@@ -59,10 +59,11 @@ def run(
             _check_anchor(rating, resolved)
         else:
             config = build_config(spec, overrides)
-            resolved = resolve(config)  # every agent built and checked before the store is touched
+            ready = prepare(config)  # agents built and checked, the plan within bounds: before the store is touched
+            resolved = ready.resolved
             _check_anchor(rating, resolved)
             store = Store(db)
-            run_id = new_run(store, config, resolved)
+            run_id = store_run(store, ready)
         _say(f"run {run_id} (db {db})")
         if resolved.policy.strict:
             _say("strict: a downgrade ends its match as error (unrated)")

@@ -43,7 +43,7 @@ def test_spec_file_values_are_type_checked(tmp_path: Path, toml: str, message: s
     spec.write_text('agents = ["tit-for-tat", "always-defect"]\n' + toml + "\n")
     result = CliRunner().invoke(app, ["run", str(spec), "--db", str(tmp_path / "a.db")])
     _one_line_error(result, message)
-    assert not (tmp_path / "a.db").exists() or "limit" in message
+    assert not (tmp_path / "a.db").exists()
 
 
 def test_config_types_and_bounds_in_the_api() -> None:
@@ -62,6 +62,7 @@ def test_total_matches_bounded_and_overridable(tmp_path: Path) -> None:
             "-n", "4", "--json", "--db", str(tmp_path / "a.db")]
     _one_line_error(CliRunner().invoke(app, [*args, "--max-matches", "10"]),
                     "this run plans 12 matches, above the limit 10 (raise it with --max-matches)")
+    assert not (tmp_path / "a.db").exists()  # refused before the store is opened (it used to be created empty)
     done = CliRunner().invoke(app, [*args, "--max-matches", "12"])
     assert done.exit_code == 0, done.output
     assert sum(r["games"] for r in json.loads(done.stdout)["leaderboard"]) == 24
@@ -215,6 +216,22 @@ def test_allow_any_and_agents_that_fit_every_game(tmp_path: Path) -> None:
                                     "tit-for-tat", "-a", "grim-trigger", "-n", "1", "--json", "--db",
                                     str(tmp_path / "b.db")])
     assert fits.exit_code == 0, fits.output
+
+
+def test_plans_that_cannot_be_played_fail_before_the_store_is_touched(tmp_path: Path) -> None:
+    """A gauntlet without a focus agent, a plan above the bound, an unknown opponent for `arena play`
+    and for the Python API: one line (a SpecError), and no store file is created."""
+    import arena
+    db = tmp_path / "n.db"
+    gauntlet = ["run", "-a", "tit-for-tat", "-a", "always-defect", "--schedule", "gauntlet", "--db", str(db)]
+    _one_line_error(CliRunner().invoke(app, gauntlet),
+                    "gauntlet focus '' is not one of the agents: tit-for-tat, always-defect")
+    _one_line_error(CliRunner().invoke(app, [*gauntlet, "--focus", "random"]), "gauntlet focus 'random'")
+    _one_line_error(CliRunner().invoke(app, ["play", "tic-tac-toe", "-a", "no-such-bot", "--db", str(db)]),
+                    "unknown agent 'no-such-bot'")
+    with pytest.raises(SpecError, match="plans 2 matches, above the limit 1"):
+        arena.tournament(["stag-hunt"], ["random", "tit-for-tat"], max_matches=1, db=db)
+    assert not db.exists()
 
 
 def test_swiss_bound_counts_every_round(tmp_path: Path) -> None:

@@ -6,8 +6,10 @@ local processes (each with its own event loop and ``concurrency`` matches in fli
 or as Ray tasks (``backend = "ray"``).  Only this process writes the store, so a killed
 run resumes from the store whatever executed it.
 
-Before anything is written every agent is built and its ``check()`` hook (if any) run:
-a model, package, key or server that is missing stops the run with one line.  A match
+Before anything is written (:func:`prepare`, before a store is even opened) every agent is
+built and its ``check()`` hook (if any) run, and the first plan is made and held to its bounds:
+a model, package, key or server that is missing, a gauntlet focus that is not an agent or a
+plan above ``max_matches`` stops the run with one line.  A match
 ends ``normal``, ``forfeit`` (rated) or ``error`` (unrated; ``--resume`` plays it again).
 A set ``stop`` event (the first Ctrl-C) starts no new match, gives the moves in flight
 :data:`~arena.tournaments.interrupt.GRACE` seconds, marks the run ``interrupted``.
@@ -109,15 +111,37 @@ def first_plan(run_id: str, config: RunConfig, resolved: Resolved) -> list[Plann
     return schedule.round_robin(run_id, games, agents, config.games_per_pair, config.seed, config.swap_seats)
 
 
-def new_run(store: Store, config: RunConfig, resolved: Resolved | None = None) -> str:
-    """Check every agent (unless already ``resolved``), then write the run and its whole plan."""
+@dataclass(frozen=True)
+class Prepared:
+    """A run checked and planned, nothing stored yet: its agents built and checked, its id, and a first
+    plan within the run's bounds."""
+
+    config: RunConfig
+    resolved: Resolved
+    run_id: str
+    plan: list[PlannedMatch]
+
+
+def prepare(config: RunConfig, resolved: Resolved | None = None) -> Prepared:
+    """Check every agent (unless already ``resolved``) and plan the run; a SpecError (a gauntlet focus
+    that is not an agent, a plan above ``max_matches``) comes before any store is opened."""
     resolved = resolved or resolve(config)
     run_id = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
     plan = first_plan(run_id, config, resolved)
     rounds = schedule.swiss_rounds(len(resolved.agents), config.swiss_rounds) if config.schedule == "swiss" else 1
     config.check_plan(len(plan) * rounds)
-    store.create_run(run_id, redact_config(asdict(config)), plan)
-    return run_id
+    return Prepared(config, resolved, run_id, plan)
+
+
+def store_run(store: Store, ready: Prepared) -> str:
+    """Write a prepared run and its whole first plan; its run id."""
+    store.create_run(ready.run_id, redact_config(asdict(ready.config)), ready.plan)
+    return ready.run_id
+
+
+def new_run(store: Store, config: RunConfig, resolved: Resolved | None = None) -> str:
+    """Check every agent (unless already ``resolved``), then write the run and its whole plan."""
+    return store_run(store, prepare(config, resolved))
 
 
 def next_swiss_round(store: Store, run_id: str, config: RunConfig, resolved: Resolved) -> bool:
