@@ -107,5 +107,6 @@ def test_human_plays_tic_tac_toe_in_tmux(tmp_path: Path) -> None:
     assert [s.action for s in human] == typed  # every typed move, in order
     assert human[0].attempts[0].text == "a1 and b2" and "names several cells" in human[0].attempts[0].error
     assert traj.outcome is not None and len(traj.steps) >= 5
-    report = build_report(store, tmp_path / "report.html", rating=RatingOptions(bootstrap=20)).read_text(encoding="utf-8")
+    report = build_report(store, tmp_path / "report.html",
+                          rating=RatingOptions(bootstrap=20)).read_text(encoding="utf-8")
     assert f'id="m-{match_id}"' in report and 'data-family="grids"' in report  # it appears with its replay

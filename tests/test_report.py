@@ -202,7 +202,8 @@ def test_elo_history_known_values() -> None:
 def test_all_runs_and_big_store_truncation(built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(report_mod, "BIG_STORE", 5)
     monkeypatch.setattr(report_mod, "BIG_FIELD_LIMIT", 40)
-    text = build_report(built.store, tmp_path / "all.html", rating=RatingOptions(bootstrap=50)).read_text(encoding="utf-8")
+    text = build_report(built.store, tmp_path / "all.html",
+                        rating=RatingOptions(bootstrap=50)).read_text(encoding="utf-8")
     for mid in match_ids(built.store, built.run_id) + match_ids(built.store, built.other_run):
         assert f'id="m-{mid}"' in text
     assert "Large report" in text and "more characters not shown" in text
@@ -210,12 +211,14 @@ def test_all_runs_and_big_store_truncation(built: Built, tmp_path: Path, monkeyp
 
 
 def test_anchor(built: Built, tmp_path: Path) -> None:
-    text = build_report(built.store, tmp_path / "a.html", built.run_id, rating=RatingOptions(anchor="random", bootstrap=20)).read_text()
+    text = build_report(built.store, tmp_path / "a.html", built.run_id,
+                        rating=RatingOptions(anchor="random", bootstrap=20)).read_text()
     rows = parse(text).tables["leaderboard-table"]
     assert next(r for r in rows if r[0] == "random")[rows[0].index("BT rating")] == "1500"
     assert "random = 1500" in text and "the mean rating = 1500" in built.text
     with pytest.raises(ValueError, match="nobody"):
-        build_report(built.store, tmp_path / "b.html", built.run_id, rating=RatingOptions(anchor="nobody", bootstrap=20))
+        build_report(built.store, tmp_path / "b.html", built.run_id,
+                     rating=RatingOptions(anchor="nobody", bootstrap=20))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.html"]  # a failed build leaves nothing
 
 
@@ -326,7 +329,8 @@ def test_report_shows_the_leaderboards_numbers_with_replicates_counted_once(tmp_
     execute(store, run_id)
     doc = store_document(store, run_id, n_boot=50)
     assert (doc["replicates"]["matches"], doc["replicates"]["distinct"]) == (12, 6)
-    text = build_report(store, tmp_path / "r.html", run_id, rating=RatingOptions(bootstrap=50)).read_text(encoding="utf-8")
+    text = build_report(store, tmp_path / "r.html", run_id,
+                        rating=RatingOptions(bootstrap=50)).read_text(encoding="utf-8")
     tables = parse(text).tables
     board = tables["leaderboard-table"]
     head = board[0]
@@ -355,7 +359,8 @@ def test_heatmaps_show_the_documents_win_matrix_and_grey_for_pairs_that_never_me
     doc = store_document(store, run_id, n_boot=50)
     met = {(c["agent"], c["opponent"]) for c in doc["win_matrix"]}
     assert ("always-defect", "always-cooperate") not in met and ("tit-for-tat", "always-defect") in met
-    text = build_report(store, tmp_path / "g.html", run_id, rating=RatingOptions(bootstrap=50)).read_text(encoding="utf-8")
+    text = build_report(store, tmp_path / "g.html", run_id,
+                        rating=RatingOptions(bootstrap=50)).read_text(encoding="utf-8")
 
     def cells(cls: str) -> list[str]:
         svg = text.split(f'<div class="{cls}">', 1)[1].split("</svg>", 1)[0]

@@ -147,7 +147,8 @@ def summary(results: list[Result], distinct: list[Result], document: dict[str, A
     replicate matches counted once) over ``distinct``, the matches left when replicates count once."""
     from arena.tournaments.analyses import metric_columns
     rows = sections.document_rows(document["leaderboard"])
-    per_game = sections.per_game_section(document["games"], distinct, rating, seed, slug, lambda game: metric_columns([game]))
+    per_game = sections.per_game_section(document["games"], distinct, rating, seed, slug,
+                                         lambda game: metric_columns([game]))
     return {"leaderboard": sections.leaderboard_section(rows, rating, metric_columns([r[1] for r in results])),
             "multiplayer": sections.multiplayer_section(document) if "plackett_luce" in document else None,
             "heatmap": sections.heatmap_section(document["win_matrix"], [r["agent"] for r in rows]),
