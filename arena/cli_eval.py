@@ -37,14 +37,16 @@ def compare_cmd(a: str = typer.Argument(None, help="agent spec A [NAME=]KIND[:ke
     """Is A better than B? Mirrored pairs (same seed, seats swapped) until a pentanomial SPRT decides."""
     from arena.tournaments import compare
     try:
-        store = Store(db)
         if resume:
+            store = Store(db, must_exist=True)
             run_id = resume
             params = compare.params_of(store, run_id)
         else:
             if not (a and b and game):
                 raise SpecError("give two agents and --game (or --resume RUN_ID)")
-            run_id = compare.start(store, a, b, game, params, seed)
+            ready = compare.plan(a, b, game, params, seed)  # agents and game checked before the store is touched
+            store = Store(db)
+            run_id = compare.start(store, ready, params)
         err.print(f"compare run {run_id} (resume with `arena compare --resume {run_id} --db {db}`)", highlight=False)
         names = compare.RunConfig.from_dict(store.run_config(run_id)).agents
 

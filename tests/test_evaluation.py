@@ -202,7 +202,8 @@ def test_compare_cli_decides_and_resumes(tmp_path: Path) -> None:
     db = str(tmp_path / "c.db")
     store = Store(db)
     params = compare.CompareParams(batch=4, max_pairs=200)
-    run_id = compare.start(store, "tit-for-tat", "always-defect", "prisoners-dilemma:rounds=3", params)
+    run_id = compare.start(store, compare.plan("tit-for-tat", "always-defect", "prisoners-dilemma:rounds=3", params),
+                           params)
     execute(store, run_id)  # the first batch only, as if the process had been killed after it
     assert store.count(run_id, "done") == 8 and pair_scores(store, run_id, "tit-for-tat") == [0.0] * 4
     proc = run_cli("compare", "--resume", run_id, "--db", db, "--json")
@@ -216,3 +217,20 @@ def test_compare_cli_decides_and_resumes(tmp_path: Path) -> None:
     bad = run_cli("compare", "tit-for-tat", "always-defect", "--game", "prisoners-dilemma", "--elo0", "5",
                   "--elo1", "1", "--db", db)
     assert bad.returncode == 2 and "--elo0 must be below --elo1" in bad.stderr
+
+
+def test_compare_stores_no_secret_and_touches_no_store_it_cannot_use(tmp_path: Path) -> None:
+    """A compare run's config goes through the one place runs are created: the plug-in's token= is
+    redacted there as in a tournament (it used to be stored in clear).  An unknown agent, or --resume
+    on a missing store, is one line and creates no file."""
+    db, token = tmp_path / "c.db", "tok-compare-9911"
+    done = run_cli("compare", f"tests.plugins.hostile:Keyed:token={token}", "tit-for-tat", "--game",
+                   "prisoners-dilemma:rounds=2", "--max-pairs", "2", "--batch", "2", "--db", str(db), "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["games"] == 4
+    assert token.encode() not in db.read_bytes() and b"[REDACTED]" in db.read_bytes()
+    missing = tmp_path / "missing.db"
+    for args in (["no-such-bot", "tit-for-tat", "--game", "prisoners-dilemma"], ["--resume", "20260101-000000-abcdef"]):
+        failed = run_cli("compare", *args, "--db", str(missing))
+        assert failed.returncode == 2 and len(failed.stderr.strip().splitlines()) == 1, failed.stderr
+        assert not missing.exists()

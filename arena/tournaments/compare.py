@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -24,7 +22,7 @@ from arena.spec import SpecError
 from arena.store import PlannedMatch, Store
 from arena.tournaments.config import RunConfig
 from arena.tournaments.ratings import match_points
-from arena.tournaments.runner import execute, resolve
+from arena.tournaments.runner import Prepared, execute, new_run_id, resolve, store_run
 from arena.tournaments.schedule import match_seed
 from arena.tournaments.sprt import Verdict, sprt
 from arena.trajectory import Player
@@ -75,15 +73,20 @@ def pair_scores(store: Store, run_id: str, a: str) -> list[float]:
     return [sum(v) for _, v in sorted(points.items()) if len(v) == 2]
 
 
-def start(store: Store, a: str, b: str, game: str, params: CompareParams, seed: int = 0,
-          **options: object) -> str:
-    """Create the compare run (its first batch planned) and return its id."""
+def plan(a: str, b: str, game: str, params: CompareParams, seed: int = 0, **options: object) -> Prepared:
+    """The compare run with its agents checked and its first batch planned; nothing is stored (so a bad
+    agent or game fails before any store is opened)."""
     config = RunConfig(games=[game], agents=[a, b], games_per_pair=2, seed=seed, **options)  # type: ignore[arg-type]
     resolved = resolve(config)
     if len(resolved.games) != 1 or next(iter(resolved.games.values())).make(0).num_players != 2:
         raise SpecError(f"compare needs one two-player game; {game} seats more")
-    run_id = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
-    store.create_run(run_id, asdict(config), plan_pairs(run_id, config, 0, min(params.batch, params.max_pairs)))
+    run_id = new_run_id()
+    return Prepared(config, resolved, run_id, plan_pairs(run_id, config, 0, min(params.batch, params.max_pairs)))
+
+
+def start(store: Store, ready: Prepared, params: CompareParams) -> str:
+    """Store a planned compare run (as every run: its config redacted) and its test's parameters; its id."""
+    run_id = store_run(store, ready)
     store.db.execute(TABLE)
     store.db.execute("INSERT INTO compare_runs VALUES (?, ?)", (run_id, json.dumps(asdict(params))))
     return run_id

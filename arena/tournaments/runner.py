@@ -122,11 +122,16 @@ class Prepared:
     plan: list[PlannedMatch]
 
 
+def new_run_id() -> str:
+    """A fresh run id: its start time, then six random hex digits."""
+    return time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+
 def prepare(config: RunConfig, resolved: Resolved | None = None) -> Prepared:
     """Check every agent (unless already ``resolved``) and plan the run; a SpecError (a gauntlet focus
     that is not an agent, a plan above ``max_matches``) comes before any store is opened."""
     resolved = resolved or resolve(config)
-    run_id = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+    run_id = new_run_id()
     plan = first_plan(run_id, config, resolved)
     rounds = schedule.swiss_rounds(len(resolved.agents), config.swiss_rounds) if config.schedule == "swiss" else 1
     config.check_plan(len(plan) * rounds)
@@ -134,7 +139,8 @@ def prepare(config: RunConfig, resolved: Resolved | None = None) -> Prepared:
 
 
 def store_run(store: Store, ready: Prepared) -> str:
-    """Write a prepared run and its whole first plan; its run id."""
+    """Write a prepared run (its config with every credential redacted) and its whole first plan; its run id.
+    Every run is created here (tournaments, compare runs, self-play evaluations)."""
     store.create_run(ready.run_id, redact_config(asdict(ready.config)), ready.plan)
     return ready.run_id
 

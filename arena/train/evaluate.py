@@ -21,16 +21,13 @@ from __future__ import annotations
 import json
 import math
 import random
-import secrets
-import time
-from dataclasses import asdict
 from statistics import fmean
 from typing import Any
 
 from arena.store import PlannedMatch, Store
 from arena.tournaments.config import RunConfig
 from arena.tournaments.ratings import match_points
-from arena.tournaments.runner import execute, resolve
+from arena.tournaments.runner import Prepared, execute, new_run_id, resolve, store_run
 from arena.trajectory import Player, Trajectory
 
 EVAL_SEED0 = 7_000_000  # evaluation seeds start here; play runs draw theirs from match_seed hashes
@@ -47,14 +44,14 @@ def play_mirrored(store: Store, game: str, agents: list[str], pairs: list[tuple[
     resolved = resolve(config)
     (spec,) = [g.spec for g in resolved.games.values()]
     by_name = resolved.agents
-    run_id = time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+    run_id = new_run_id()
     plan: list[PlannedMatch] = []
     for a, b in pairs:
         for s in seeds:
             for order in ((a, b), (b, a)):
                 players = [Player(seat, by_name[n].name, by_name[n].spec) for seat, n in enumerate(order)]
                 plan.append(PlannedMatch(f"{run_id}-{len(plan):05d}", len(plan), spec, s, players))
-    store.create_run(run_id, asdict(config), plan)
+    store_run(store, Prepared(config, resolved, run_id, plan))
     execute(store, run_id)
     return run_id
 
